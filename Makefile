@@ -1,0 +1,37 @@
+# chitieu: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: run test lint format ui bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## run: set up, write the bundled sample to the inbox and run the refresh job on it
+run: $(BIN)/.installed
+	$(BIN)/chitieu demo
+
+## test: set up and run the whole test suite
+test: $(BIN)/.installed
+	$(BIN)/pytest -q
+
+## lint: ruff check and format check
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## ui: the Dagster UI and daemon (schedule, sensor) on the project's definitions
+ui: $(BIN)/.installed
+	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/data/dagster} $(BIN)/dagster dev -h 127.0.0.1
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

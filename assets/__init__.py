@@ -1,0 +1,1 @@
+"""Thin Dagster assets and checks over the workbooks, expectations and warehouse layers."""

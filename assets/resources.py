@@ -1,0 +1,61 @@
+"""The refresh resource: one lock and one private warehouse copy per run.
+
+The job runs in-process, so the resource is set up once per run: it takes the
+single-writer lock, copies the live warehouse to staging, and discards the copy at
+the end unless the publish asset promoted it.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import duckdb
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
+
+from reference import Catalog, load_catalog
+from warehouse.home import Home
+from warehouse.store import StagedWarehouse, refresh_lock
+
+
+class RefreshResource(ConfigurableResource):
+    """Where the refresh works. ``home`` defaults to ``CHITIEU_HOME`` or ``./data``."""
+
+    home: str = ""
+    today: str = ""  # ISO date that counts as "today" for period checks; empty = real today
+
+    _staged: StagedWarehouse | None = PrivateAttr(default=None)
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator["RefreshResource"]:
+        home = self.paths
+        with refresh_lock(home):
+            staged = StagedWarehouse(home, context.run_id or "adhoc")
+            staged.prepare()
+            self._staged = staged
+            try:
+                yield self
+            finally:
+                staged.discard()
+                self._staged = None
+
+    @property
+    def paths(self) -> Home:
+        return Home.from_env(self.home or None).ensure()
+
+    @property
+    def catalog(self) -> Catalog:
+        return load_catalog()
+
+    @property
+    def reference_date(self) -> date:
+        return date.fromisoformat(self.today) if self.today else date.today()
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A connection to this run's private copy of the warehouse."""
+        if self._staged is None:
+            raise RuntimeError("the refresh resource is not set up for a run")
+        return self._staged.connect()
+
+    def publish(self) -> None:
+        self._staged.publish()

@@ -1,0 +1,84 @@
+"""The batch as DataFrames that the suites run on, one row id per cell."""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from reference import Catalog
+from workbooks.model import VALUE_COLUMNS, ParsedWorkbook
+
+MONEY_TOLERANCE = 0.5  # million VND, submission-workbook.md section 4
+COUNT_TOLERANCE = 1e-6
+
+
+def long_frame(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> pd.DataFrame:
+    """All value cells of the batch, with the derived columns the suites check."""
+    rows = [(i, *values) for i, workbook in enumerate(parsed) for values in workbook.values]
+    frame = pd.DataFrame(rows, columns=["file_index", *VALUE_COLUMNS])
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    frame.insert(0, "row_id", np.arange(len(frame), dtype="int64"))
+    kinds = {code: ind.value_kind for code, ind in catalog.indicators.items()}
+    frame["value_kind"] = frame["indicator_code"].map(kinds)
+    is_count = frame["value_kind"].eq("count")
+    frame["count_fraction"] = (frame["value"] - frame["value"].round()).abs().where(is_count)
+    frame["slot"] = (
+        frame["file_index"].astype(str) + "|" + frame["indicator_code"].astype(str) + "|"
+        + frame["role"].astype(str) + "|" + frame["district_code"].fillna("").astype(str)
+    )
+    frame["total_state"] = _total_states(frame)
+    return frame
+
+
+def _total_states(frame: pd.DataFrame) -> pd.Series:
+    """On total cells: ok, mismatch, missing_total or no_parts; None elsewhere."""
+    parts = frame[frame["role"] != "total"]
+    unreadable_rows = set(
+        zip(frame.loc[frame["parse_rule"].notna(), "file_index"],
+            frame.loc[frame["parse_rule"].notna(), "row"], strict=True)
+    )
+    sums = parts.groupby(["file_index", "row"])["value"].agg(["sum", "count"])
+    totals = frame[frame["role"] == "total"].join(sums, on=["file_index", "row"])
+    tolerance = np.where(totals["value_kind"].eq("money"), MONEY_TOLERANCE, COUNT_TOLERANCE)
+    has_parts = totals["count"].fillna(0) > 0
+    has_total = totals["raw"].notna()
+    state = np.select(
+        [
+            has_total & ~has_parts,
+            ~has_total & has_parts,
+            has_total & has_parts & ((totals["value"] - totals["sum"]).abs() > tolerance),
+        ],
+        ["no_parts", "missing_total", "mismatch"],
+        default="ok",
+    )
+    state = pd.Series(state, index=totals.index, dtype=object)
+    skip = [(f, r) in unreadable_rows for f, r in zip(totals["file_index"], totals["row"],
+                                                    strict=True)]
+    state[skip] = "ok"  # the unreadable cell is the problem to report, not the total
+    state[~has_total & ~has_parts] = "ok"
+    return state.reindex(frame.index)
+
+
+def rule_frame(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """One row per file × district (and province level) with each rule's two sides.
+
+    Each rule becomes ``a >= b``: ``left >= k·right`` as is, ``left <= k·right`` as
+    ``k·right >= left``, and ``left > 0 ⇒ right > 0`` as ``[right > 0] >= [left > 0]``.
+    """
+    parts = frame[(frame["role"] != "total") & frame["value"].notna()]
+    wide = parts.pivot_table(index=["file_index", "district_code"], columns="indicator_code",
+                             values="value", aggfunc="sum")
+    wide = wide.reset_index()
+    wide.insert(0, "row_id", np.arange(len(wide), dtype="int64"))
+    for rule in catalog.rules:
+        left = wide.get(rule.left, pd.Series(np.nan, index=wide.index))
+        right = wide.get(rule.right, pd.Series(np.nan, index=wide.index)) * rule.right_factor
+        if rule.operator == ">=":
+            a, b = left, right
+        elif rule.operator == "<=":
+            a, b = right, left
+        else:  # left > 0 implies right > 0; an unreported right side counts as 0
+            a = (right.fillna(0) > 0).astype("float64").where(left.notna())
+            b = (left > 0).astype("float64").where(left.notna())
+        wide[f"{rule.rule_id}_a"], wide[f"{rule.rule_id}_b"] = a, b
+    return wide

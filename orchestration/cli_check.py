@@ -1,0 +1,60 @@
+"""``chitieu check``: validate workbooks without loading them."""
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district_code",
+                "message")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date that counts as today for period checks (default: today).")
+def check(files: tuple[Path, ...], as_json: bool, today) -> None:
+    """Dry run: validate workbooks without loading them.
+
+    Exit status: 0 if no file has an error, 1 if one has, 2 on a usage error.
+
+    Example:
+
+        chitieu check inbox/2019S1_BCHQS.xlsx --json
+    """
+    from expectations.validate import validate_batch
+    from reference import load_catalog
+    from workbooks.reader import read_workbook
+
+    catalog = load_catalog()
+    reference_date = today.date() if today else date.today()
+    parsed = [read_workbook(path, catalog, reference_date) for path in files]
+    problems = validate_batch(parsed, catalog)
+    any_error = False
+    for path, workbook, found in zip(files, parsed, problems, strict=True):
+        rejected = any(p.severity == "error" for p in found)
+        any_error |= rejected
+        report = {
+            "file": str(path),
+            "agency_code": workbook.agency_code,
+            "period_code": workbook.period_code,
+            "status": "rejected" if rejected else "accepted",
+            "issues": [{name: getattr(p, name) for name in ISSUE_FIELDS} for p in found],
+        }
+        click.echo(json.dumps(report, ensure_ascii=False) if as_json else _text(report))
+    sys.exit(1 if any_error else 0)
+
+
+def _text(report: dict) -> str:
+    head = (f"{report['file']}: {report['status']} "
+            f"({report['agency_code'] or '?'} {report['period_code'] or '?'})")
+    lines = [head]
+    for issue in report["issues"]:
+        where = "!".join(filter(None, [issue["sheet"], issue["cell"]]))
+        lines.append(f"  {issue['severity']:<7} {issue['rule']:<22} {where:<20} "
+                     f"{issue['message']}")
+    return "\n".join(lines)

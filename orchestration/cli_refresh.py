@@ -1,0 +1,99 @@
+"""``chitieu run`` and ``chitieu demo``: the refresh, and the refresh on the bundled sample."""
+
+from pathlib import Path
+
+import click
+
+from orchestration.runner import RefreshSummary, run_refresh
+from reference.text import fmt_vn
+from warehouse.home import Home
+
+STATUSES = ("accepted", "rejected", "superseded", "duplicate")
+
+
+def home_option(command):
+    return click.option("--home", type=click.Path(file_okay=False), envvar="CHITIEU_HOME",
+                        help="Project home (default: $CHITIEU_HOME or ./data).")(command)
+
+
+def today_option(command):
+    return click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        help="Date that counts as today for period checks (default: today).")(
+        command)
+
+
+def print_summary(summary: RefreshSummary) -> None:
+    click.echo(f"run {summary.run_id}: {'succeeded' if summary.success else 'FAILED'}")
+    this_run = ", ".join(f"{summary.this_run.get(s, 0)} {s}" for s in STATUSES)
+    overall = ", ".join(f"{summary.overall.get(s, 0)} {s}" for s in STATUSES)
+    click.echo(f"files this run: {this_run}")
+    click.echo(f"files in total: {overall}")
+    if summary.latest_period:
+        click.echo(f"\nprovince totals for {summary.latest_period}:")
+        for code, name, total, unit in summary.latest_totals:
+            click.echo(f"  {code:<18} {fmt_vn(total):>10}  {unit:<11} {name}")
+
+
+def _refresh(home: str | None, today) -> None:
+    verbose = click.get_current_context().find_root().params.get("verbose")
+    summary = run_refresh(Home.from_env(home), today.date() if today else None,
+                          "INFO" if verbose else "WARNING")
+    print_summary(summary)
+    if not summary.success:
+        raise click.ClickException(
+            "the refresh failed; the warehouse is unchanged. Run with -v or open "
+            "`chitieu ui` to see which step failed.")
+
+
+@click.command()
+@home_option
+@today_option
+def run(home: str | None, today) -> None:
+    """Run one full refresh: pick up the inbox, validate, load, rebuild the review tables.
+
+    This is the same Dagster job the daily schedule runs, executed in this process
+    against the instance in $DAGSTER_HOME (default: CHITIEU_HOME/dagster).
+
+    Example:
+
+        chitieu run
+    """
+    _refresh(home, today)
+
+
+@click.command()
+@home_option
+@today_option
+def demo(home: str | None, today) -> None:
+    """Write the bundled sample submissions (2017S1-2019S1) to the inbox, then run.
+
+    Example:
+
+        CHITIEU_HOME=/tmp/chitieu chitieu demo
+    """
+    paths = Home.from_env(home).ensure()
+    written = stage_sample(paths)
+    click.echo(f"wrote {written} sample workbooks to {paths.inbox}"
+               + (" (the rest are already in the warehouse)" if written else ""))
+    _refresh(home, today)
+
+
+def stage_sample(paths: Home) -> int:
+    """Copy into the inbox the sample files whose bytes the warehouse has not recorded."""
+    import shutil
+    import tempfile
+
+    from sample.generate import generate_sample
+    from warehouse.inbox import sha256_of
+    from warehouse.store import connect_readonly
+
+    known: set[str] = set()
+    if paths.warehouse.exists():
+        with connect_readonly(paths) as con:
+            known = {r[0] for r in con.execute("SELECT file_sha256 FROM etl_submission")
+                     .fetchall()}
+    with tempfile.TemporaryDirectory() as folder:
+        fresh = [p for p in generate_sample(Path(folder)) if sha256_of(p) not in known]
+        for path in fresh:
+            shutil.copy2(path, paths.inbox / path.name)  # keeps the arrival time (mtime)
+    return len(fresh)

@@ -1,0 +1,27 @@
+"""The project's Dagster definitions (``[tool.dagster]`` points here)."""
+
+from dagster import Definitions
+
+from assets.ingest import inbox_files, parsed_submissions, validated_submissions
+from assets.load import published_warehouse, warehouse_facts
+from assets.resources import RefreshResource
+from assets.review import REVIEW_ASSETS, agg_indicator_value
+from orchestration.jobs import refresh_job
+from orchestration.schedules import daily_refresh
+from orchestration.sensors import inbox_sensor
+
+defs = Definitions(
+    assets=[
+        inbox_files,
+        parsed_submissions,
+        validated_submissions,
+        warehouse_facts,
+        agg_indicator_value,
+        *REVIEW_ASSETS,
+        published_warehouse,
+    ],
+    jobs=[refresh_job],
+    schedules=[daily_refresh],
+    sensors=[inbox_sensor],
+    resources={"refresh": RefreshResource()},
+)

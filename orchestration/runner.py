@@ -1,0 +1,66 @@
+"""Run the refresh job in-process against a real Dagster instance, and summarise it."""
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+
+from warehouse.home import Home
+from warehouse.store import connect_readonly
+
+
+@dataclass
+class RefreshSummary:
+    run_id: str
+    success: bool
+    this_run: dict[str, int] = field(default_factory=dict)  # status -> files of this run
+    overall: dict[str, int] = field(default_factory=dict)  # status -> all files ever
+    latest_period: str | None = None
+    latest_totals: list[tuple[str, str, float, str]] = field(default_factory=list)
+
+
+def _instance(home: Home):
+    from dagster import DagsterInstance
+
+    dagster_home = home.dagster_home
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()  # an empty file: default local storage
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    return DagsterInstance.get()
+
+
+def run_refresh(home: Home, today: date | None = None, log_level: str = "WARNING") -> RefreshSummary:
+    """Execute the same job the schedule runs; the warehouse changes only if it succeeds."""
+    from orchestration.definitions import defs
+
+    home.ensure()
+    config = {"home": str(home.root), "today": today.isoformat() if today else ""}
+    job = defs.resolve_job_def("refresh")
+    with _instance(home) as instance:
+        result = job.execute_in_process(
+            run_config={
+                "resources": {"refresh": {"config": config}},
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+            },
+            instance=instance,
+            raise_on_error=False,
+        )
+    summary = RefreshSummary(result.run_id, result.success)
+    if home.warehouse.exists():
+        _fill_summary(home, summary)
+    return summary
+
+
+def _fill_summary(home: Home, summary: RefreshSummary) -> None:
+    with connect_readonly(home) as con:
+        summary.this_run = dict(con.execute(
+            "SELECT status, count(*) FROM etl_submission WHERE run_id = ? GROUP BY ALL",
+            [summary.run_id]).fetchall())
+        summary.overall = dict(con.execute(
+            "SELECT status, count(*) FROM etl_submission GROUP BY ALL").fetchall())
+        latest = con.execute(
+            "SELECT max(period_code) FROM review_indicator_totals WHERE period_type = 'half_year'"
+        ).fetchall()[0][0]
+        summary.latest_period = latest
+        summary.latest_totals = con.execute(
+            "SELECT indicator_code, indicator_name, total_value, unit FROM review_indicator_totals"
+            " WHERE period_code = ? ORDER BY sort_order", [latest]).fetchall()

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: schema, loading, supersession, review tables and safe access."""

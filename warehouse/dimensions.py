@@ -1,0 +1,131 @@
+"""Keep the dimension tables in step with the reference catalogue.
+
+Keys are stable: an existing code keeps its key, a new one gets the next free key.
+"""
+
+import duckdb
+import pandas as pd
+
+from reference import Catalog
+from reference.periods import parse_period, parents
+
+
+def _with_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, natural: list[str],
+               frame: pd.DataFrame) -> pd.DataFrame:
+    existing = con.execute(
+        f"SELECT {key}, {', '.join(f'CAST({c} AS VARCHAR) AS {c}' for c in natural)} FROM {table}"
+    ).df()
+    as_text = frame[natural].astype(str)
+    merged = frame.join(as_text.merge(existing, on=natural, how="left")[[key]])
+    start = int(existing[key].max()) if len(existing) else 0
+    missing = merged[key].isna()
+    merged.loc[missing, key] = range(start + 1, start + 1 + int(missing.sum()))
+    merged[key] = merged[key].astype("int64")
+    return merged[[key, *[c for c in frame.columns]]]
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, key: str, frame: pd.DataFrame) -> None:
+    con.register("incoming_dimension", frame)
+    columns = ", ".join(frame.columns)
+    con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM incoming_dimension)")
+    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_dimension")
+    con.unregister("incoming_dimension")
+
+
+def sync_reference(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
+    """Write agencies, districts, indicators and settings from the catalogue."""
+    sync_settings(con, catalog)
+    agencies = pd.DataFrame(
+        {
+            "agency_code": a.code,
+            "agency_name": a.name,
+            "short_name": a.short_name,
+            "is_standing": a.is_standing,
+            "valid_from": a.valid_from,
+            "valid_to": a.valid_to,
+        }
+        for a in catalog.agencies.values()
+    )
+    _upsert(con, "dim_agency", "agency_key",
+            _with_keys(con, "dim_agency", "agency_key", ["agency_code"], agencies))
+    districts = pd.DataFrame(
+        {
+            "district_code": d.code,
+            "district_name": d.name,
+            "district_type": d.district_type,
+            "province_code": d.province_code,
+            "valid_from": pd.Timestamp(d.valid_from),
+            "valid_to": pd.Timestamp(d.valid_to) if d.valid_to else pd.NaT,
+            "change_note_vi": d.change_note_vi,
+        }
+        for d in catalog.districts
+    )
+    keyed = _with_keys(con, "dim_district", "district_key", ["district_code", "valid_from"],
+                       districts.assign(valid_from=districts.valid_from.dt.date))
+    _upsert(con, "dim_district", "district_key", keyed)
+    indicators = pd.DataFrame(
+        {
+            "indicator_code": i.code,
+            "indicator_name": i.name,
+            "unit": i.unit,
+            "value_kind": i.value_kind,
+            "indicator_group": i.group,
+            "sort_order": i.sort_order,
+        }
+        for i in catalog.indicators.values()
+    )
+    _upsert(con, "dim_indicator", "indicator_key",
+            _with_keys(con, "dim_indicator", "indicator_key", ["indicator_code"], indicators))
+
+
+def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
+    """Add periods (and every coarser period containing them, and last year's) to dim_period."""
+    wanted: set[str] = set()
+    for code in codes:
+        wanted.add(code)
+        for coarser in [code, *parents(code)]:
+            wanted.add(coarser)
+            if parse_period(coarser).period_type != "phase":
+                wanted.add(str(int(coarser[:4]) - 1) + coarser[4:])
+    known = {row[0] for row in con.execute("SELECT period_code FROM dim_period").fetchall()}
+    new = sorted(wanted - known)
+    if not new:
+        return
+    periods = [parse_period(code) for code in new]
+    frame = pd.DataFrame(
+        {
+            "period_code": p.code,
+            "period_type": p.period_type,
+            "start_date": p.start_date,
+            "end_date": p.end_date,
+            "year": p.year,
+            "label_vi": p.label_vi,
+        }
+        for p in periods
+    )
+    _upsert(con, "dim_period", "period_key",
+            _with_keys(con, "dim_period", "period_key", ["period_code"], frame))
+
+
+def sync_settings(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
+    """Replace the reporting and programme settings with the catalogue's."""
+    reporting = pd.DataFrame(
+        [(agency, period_type, days) for (agency, period_type), days in
+         catalog.deadline_days.items()],
+        columns=["agency_code", "period_type", "deadline_days"],
+    )
+    programs = pd.DataFrame(
+        {
+            "phase_code": p["phase_code"],
+            "program_name": p["program_name"],
+            "start_date": p["start_date"],
+            "end_date": p["end_date"],
+            "agency_codes": p["agency_codes"].split(";"),
+        }
+        for p in catalog.programs
+    )
+    for table, frame in (("ref_reporting", reporting), ("ref_program", programs)):
+        con.execute(f"DELETE FROM {table}")
+        con.register("incoming_settings", frame)
+        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_settings")
+        con.unregister("incoming_settings")

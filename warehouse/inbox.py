@@ -1,0 +1,72 @@
+"""Files that arrive: found in the inbox, fingerprinted, archived, never lost."""
+
+import hashlib
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from warehouse.home import Home
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One file as it arrived: received at its modification time (local, naive)."""
+
+    file_name: str
+    inbox_path: str
+    sha256: str
+    received_at: datetime
+    size: int
+
+    @property
+    def archive_name(self) -> str:
+        return f"{self.sha256[:16]}_{safe_name(self.file_name)}"
+
+
+def safe_name(name: str) -> str:
+    """A file name without folders, control characters or shell-hostile characters."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = _UNSAFE.sub("_", base).strip("._") or "file"
+    return cleaned[:120]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def scan_inbox(home: Home) -> list[Arrival]:
+    """Every regular file in the inbox, in received order: (mtime, name)."""
+    arrivals = []
+    for path in home.inbox.iterdir() if home.inbox.exists() else []:
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        stat = path.stat()
+        received = datetime.fromtimestamp(stat.st_mtime, LOCAL_TZ).replace(tzinfo=None)
+        arrivals.append(Arrival(path.name, str(path), sha256_of(path), received, stat.st_size))
+    return sorted(arrivals, key=lambda a: (a.received_at, a.file_name))
+
+
+def archive(home: Home, arrival: Arrival) -> Path:
+    """Copy the file into ``archive/`` (idempotent) and return where it is kept."""
+    target = home.archive / arrival.archive_name
+    if not target.exists():
+        partial = target.with_suffix(target.suffix + ".partial")
+        shutil.copyfile(arrival.inbox_path, partial)
+        partial.replace(target)
+    return target
+
+
+def clear_from_inbox(arrivals: list[Arrival]) -> None:
+    """Remove files that the published warehouse now accounts for."""
+    for arrival in arrivals:
+        Path(arrival.inbox_path).unlink(missing_ok=True)

@@ -1,0 +1,180 @@
+"""Load one refresh's submissions: the record, the problems, the history, what is in force."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from reference import Catalog
+from warehouse.dimensions import ensure_periods, sync_reference
+from warehouse.inbox import Arrival
+from warehouse.store import read_sql
+from workbooks.model import ERROR, VALUE_COLUMNS, WARNING, ParsedWorkbook, Problem
+
+ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded", "duplicate"
+
+
+@dataclass
+class Submission:
+    """A file of this refresh with what reading and validation found."""
+
+    arrival: Arrival
+    parsed: ParsedWorkbook | None  # None for a duplicate: never read
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.parsed is None:
+            return DUPLICATE
+        return REJECTED if self.error_count else ACCEPTED
+
+    @property
+    def error_count(self) -> int:
+        return sum(p.severity == ERROR for p in self.problems)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(p.severity == WARNING for p in self.problems)
+
+
+@dataclass
+class Triage:
+    """Inbox files split by what the warehouse already knows of them."""
+
+    new: list[Arrival]
+    duplicates: list[tuple[Arrival, int | None]]  # with the submission id first ingested
+    already_recorded: list[Arrival]  # same name, bytes and time: a rerun after a crash
+
+
+def triage_arrivals(con: duckdb.DuckDBPyConnection | None, arrivals: Sequence[Arrival]) -> Triage:
+    known: dict[str, int] = {}
+    recorded: set[tuple[str, str, datetime]] = set()
+    if con is not None:
+        for sid, name, sha, received in con.execute(
+            "SELECT submission_id, file_name, file_sha256, received_at FROM etl_submission"
+            " ORDER BY submission_id"
+        ).fetchall():
+            known.setdefault(sha, sid)
+            recorded.add((name, sha, received))
+    triage = Triage([], [], [])
+    seen_in_batch: set[str] = set()
+    for arrival in arrivals:
+        if (arrival.file_name, arrival.sha256, arrival.received_at) in recorded:
+            triage.already_recorded.append(arrival)
+        elif arrival.sha256 in known or arrival.sha256 in seen_in_batch:
+            triage.duplicates.append((arrival, known.get(arrival.sha256)))
+        else:
+            seen_in_batch.add(arrival.sha256)
+            triage.new.append(arrival)
+    return triage
+
+
+def _next_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT coalesce(max(submission_id), 0) FROM etl_submission")
+               .fetchall()[0][0]) + 1
+
+
+def _record_frame(submissions: Sequence[Submission], ids: list[int], run_id: str,
+                  archive_paths: Sequence[str]) -> pd.DataFrame:
+    now = datetime.now()
+    return pd.DataFrame(
+        {
+            "submission_id": sid,
+            "file_name": s.arrival.file_name,
+            "archive_path": path,
+            "file_sha256": s.arrival.sha256,
+            "agency_code": s.parsed.agency_code if s.parsed else None,
+            "period_code": s.parsed.period_code if s.parsed else None,
+            "received_at": s.arrival.received_at,
+            "ingested_at": now,
+            "run_id": run_id,
+            "status": s.status,
+            "error_count": s.error_count,
+            "warning_count": s.warning_count,
+            "report_date": s.parsed.report_date if s.parsed else None,
+            "email": s.parsed.email if s.parsed else None,
+        }
+        for s, sid, path in zip(submissions, ids, archive_paths, strict=True)
+    )
+
+
+def _issue_frame(submissions: Sequence[Submission], ids: list[int]) -> pd.DataFrame:
+    rows = [
+        (sid, p.severity, p.rule, p.sheet, p.cell, p.indicator_code, p.district_code, p.message)
+        for s, sid in zip(submissions, ids, strict=True)
+        for p in s.problems
+    ]
+    columns = ["submission_id", "severity", "rule", "sheet", "cell", "indicator_code",
+               "district_code", "message"]
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def _value_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
+    index = {name: i for i, name in enumerate(VALUE_COLUMNS)}
+    rows = [
+        (sid, s.parsed.agency_code, s.parsed.period_code, s.arrival.received_at,
+         v[index["indicator_code"]], v[index["district_code"]], v[index["value"]],
+         v[index["sheet"]], v[index["cell"]])
+        for sid, s in accepted
+        for v in s.parsed.values
+        if v[index["role"]] != "total" and v[index["value"]] is not None
+    ]
+    columns = ["submission_id", "agency_code", "period_code", "received_at", "indicator_code",
+               "district_code", "value", "sheet", "cell"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _task_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
+    rows = [
+        (sid, s.parsed.agency_code, s.parsed.period_code, s.arrival.received_at, *task)
+        for sid, s in accepted
+        for task in s.parsed.tasks
+    ]
+    columns = ["submission_id", "agency_code", "period_code", "received_at", "sheet", "cell",
+               "row", "task_no", "task_name", "task_kind", "status", "lead_agency_code",
+               "deadline", "note"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    con.register("incoming_rows", frame)
+    columns = ", ".join(frame.columns)
+    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_rows")
+    con.unregister("incoming_rows")
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, catalog: Catalog,
+               submissions: Sequence[Submission], archive_paths: Sequence[str],
+               run_id: str) -> list[int]:
+    """Record every submission of the batch and put the accepted ones in force.
+
+    The caller owns the transaction. Returns the new submission ids, in order.
+    """
+    sync_reference(con, catalog)
+    first = _next_id(con)
+    ids = list(range(first, first + len(submissions)))
+    periods = {s.parsed.period_code for s in submissions if s.parsed and s.parsed.period_code}
+    periods |= {p["phase_code"] for p in catalog.programs}
+    ensure_periods(con, periods)
+    _insert(con, "etl_submission", _record_frame(submissions, ids, run_id, archive_paths))
+    _insert(con, "dq_issue", _issue_frame(submissions, ids))
+    accepted = [(sid, s) for s, sid in zip(submissions, ids, strict=True) if s.status == ACCEPTED]
+    if accepted:
+        con.register("batch_values", _value_frame(accepted))
+        con.execute(read_sql("history_values.sql"))
+        con.register("batch_tasks", _task_frame(accepted))
+        con.execute(read_sql("history_tasks.sql"))
+        touched = pd.DataFrame(
+            {(s.parsed.agency_code, s.parsed.period_code) for _, s in accepted},
+            columns=["agency_code", "period_code"],
+        )
+        con.register("touched", touched)
+        con.execute(read_sql("apply_supersession.sql"))
+        for name in ("batch_values", "batch_tasks", "touched"):
+            con.unregister(name)
+    con.execute(read_sql("link_duplicates.sql"))
+    return ids

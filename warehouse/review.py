@@ -1,0 +1,29 @@
+"""Materialize the review tables of warehouse.md from the facts in force."""
+
+from pathlib import Path
+
+import duckdb
+
+REVIEW_SQL = Path(__file__).parent / "sql" / "review"
+ROLLUP = "agg_indicator_value"
+# Build order: the rollup first, agency tasks before their summary.
+REVIEW_TABLES = (
+    "review_indicator_totals",
+    "review_district_indicator",
+    "review_agency_tasks",
+    "review_task_summary",
+    "review_completeness",
+    "review_program",
+)
+
+
+def build_rollup(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute((REVIEW_SQL / f"00_{ROLLUP}.sql").read_text(encoding="utf-8"))
+
+
+def build_review_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """(Re)build one review table; returns its row count."""
+    if name not in REVIEW_TABLES:
+        raise ValueError(f"unknown review table {name!r}")
+    con.execute((REVIEW_SQL / f"{name}.sql").read_text(encoding="utf-8"))
+    return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])

@@ -1,0 +1,110 @@
+"""Safe access to the warehouse file.
+
+Analysts and refreshes never block each other: a refresh works on a private copy
+(``staging/<run>.duckdb``) and publishes it with one atomic ``os.replace``. A reader
+holding the old file keeps a consistent old state; the next connection sees the new
+one. Refreshes serialize on an ``flock``; a crash leaves the live file untouched and
+the next refresh discards the stale copy.
+"""
+
+import fcntl
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from warehouse.home import Home
+
+SCHEMA_VERSION = 1
+SQL_DIR = Path(__file__).parent / "sql"
+log = logging.getLogger(__name__)
+
+
+class WarehouseMissing(RuntimeError):
+    """No refresh has built the warehouse yet."""
+
+
+def read_sql(name: str) -> str:
+    return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing and record the schema version."""
+    con.execute(read_sql("schema.sql"))
+    current = con.execute("SELECT max(version) FROM meta_schema").fetchall()[0][0]
+    if current is None or current < SCHEMA_VERSION:
+        con.execute("INSERT INTO meta_schema VALUES (?, ?)", [SCHEMA_VERSION, datetime.now()])
+
+
+def connect_readonly(home: Home) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that cannot touch other files (for analysts)."""
+    if not home.warehouse.exists():
+        raise WarehouseMissing(f"no warehouse at {home.warehouse}: run `chitieu run` first")
+    return duckdb.connect(
+        str(home.warehouse),
+        read_only=True,
+        config={"enable_external_access": False, "lock_configuration": True},
+    )
+
+
+@contextmanager
+def refresh_lock(home: Home, poll_seconds: float = 0.5) -> Iterator[None]:
+    """Hold the single-writer lock; waits (logging once) while another refresh runs."""
+    home.root.mkdir(parents=True, exist_ok=True)
+    with open(home.lock_file, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another refresh is running; waiting for it to finish")
+            while True:
+                time.sleep(poll_seconds)
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    continue
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class StagedWarehouse:
+    """A private copy of the warehouse that one refresh writes and then publishes."""
+
+    def __init__(self, home: Home, name: str):
+        self.home = home
+        self.path = home.staging / f"{name}.duckdb"
+        self.published = False
+
+    def prepare(self) -> None:
+        self.home.ensure()
+        for stale in self.home.staging.glob("*.duckdb*"):
+            stale.unlink()
+        if self.home.warehouse.exists():
+            shutil.copyfile(self.home.warehouse, self.path)
+        with self.connect() as con:
+            migrate(con)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.path))
+
+    def publish(self) -> None:
+        """Atomically replace the live warehouse with this copy."""
+        with self.connect() as con:
+            con.execute("CHECKPOINT")
+        with open(self.path, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self.path, self.home.warehouse)
+        self.published = True
+
+    def discard(self) -> None:
+        if not self.published:
+            for leftover in self.home.staging.glob(f"{self.path.name}*"):
+                leftover.unlink(missing_ok=True)

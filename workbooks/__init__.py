@@ -1,0 +1,1 @@
+"""Reading and writing the submission, feedback and review workbooks."""

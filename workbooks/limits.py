@@ -1,0 +1,216 @@
+"""Guards against hostile or broken files, checked before any spreadsheet parser runs.
+
+Every limit lives here. ``inspect_file`` reads the file once, checks its kind, its zip
+central directory and the real size of every member (a lying central directory fails
+its CRC), and the row count of every worksheet, so that the parser only ever sees a
+file whose cost is bounded.
+"""
+
+import html
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # the file as received
+MAX_TOTAL_UNCOMPRESSED = 100 * 1024 * 1024  # all zip members together, decompressed
+MAX_MEMBER_UNCOMPRESSED = 50 * 1024 * 1024  # one zip member, decompressed
+MAX_COMPRESSION_RATIO = 200  # for members bigger than RATIO_CHECK_FROM
+RATIO_CHECK_FROM = 1024 * 1024
+MAX_ZIP_MEMBERS = 2_000
+MAX_SHEET_ROWS = 20_000  # rows of one worksheet
+MAX_SHEET_COLUMNS = 1_000  # columns of one worksheet
+MAX_SHEETS = 100
+
+_CHUNK = 1024 * 1024
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([^\"]*)\"")
+_CELL_REF = re.compile(rb"\br=\"([A-Z]{1,3})?(\d{1,9})\"")
+_REF_PART = re.compile(r"([A-Z]{1,3})?(\d+)?")
+
+MSG_TOO_BIG = (
+    "Tệp quá lớn ({size:.1f} MB; tối đa {limit} MB). Hãy gửi đúng biểu mẫu báo cáo, "
+    "xóa các trang tính và hình ảnh không cần thiết rồi lưu lại."
+)
+MSG_EMPTY = "Tệp rỗng (0 byte). Hãy mở biểu mẫu bằng Excel, nhập số liệu, lưu lại rồi gửi lại."
+MSG_NOT_WORKBOOK = (
+    "Tệp không phải là bảng tính Excel (.xlsx) hoặc đã bị hỏng. Hãy mở biểu mẫu bằng Excel, "
+    "chọn Lưu thành (Save As) kiểu “Excel Workbook (*.xlsx)” rồi gửi lại."
+)
+MSG_ENCRYPTED = (
+    "Tệp được đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu (File > Info > Protect "
+    "Workbook > Encrypt with Password, để trống) rồi gửi lại."
+)
+MSG_BOMB = (
+    "Tệp có dung lượng khi giải nén bất thường ({detail}), có thể đã bị hỏng. "
+    "Hãy dùng đúng biểu mẫu báo cáo, lưu lại bằng Excel rồi gửi lại."
+)
+MSG_TOO_MANY_ROWS = (
+    "Trang tính “{sheet}” có quá nhiều dòng hoặc cột ({rows} dòng, {cols} cột; tối đa "
+    f"{MAX_SHEET_ROWS} dòng và {MAX_SHEET_COLUMNS} cột). Hãy xóa các dòng, cột thừa "
+    "(kể cả dòng trống đã định dạng) rồi lưu lại."
+)
+
+
+class UnreadableFile(Exception):
+    """The file must be refused; ``str(exc)`` is the Vietnamese message for the clerk."""
+
+
+@dataclass
+class Inspection:
+    """What the guards learnt about a file that passed them."""
+
+    data: bytes
+    kind: str  # "xlsx", "xlsb", "ods", "xls"
+    sheet_xml: dict[str, bytes] = field(default_factory=dict)  # sheet name -> worksheet XML
+
+
+def inspect_file(data: bytes) -> Inspection:
+    """Check a file's bytes against every limit; raise ``UnreadableFile`` if any fails."""
+    if not data:
+        raise UnreadableFile(MSG_EMPTY)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFile(
+            MSG_TOO_BIG.format(size=len(data) / 1024 / 1024, limit=MAX_FILE_BYTES // 1024 // 1024)
+        )
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_STREAM in data:
+            raise UnreadableFile(MSG_ENCRYPTED)
+        return Inspection(data, "xls")
+    if not data.startswith(_ZIP_MAGIC):
+        raise UnreadableFile(MSG_NOT_WORKBOOK)
+    return _inspect_zip(data)
+
+
+def _inspect_zip(data: bytes) -> Inspection:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        raise UnreadableFile(MSG_NOT_WORKBOOK) from exc
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise UnreadableFile(MSG_BOMB.format(detail=f"{len(infos)} thành phần"))
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise UnreadableFile(MSG_ENCRYPTED)
+        total += info.file_size
+        if info.file_size > MAX_MEMBER_UNCOMPRESSED or total > MAX_TOTAL_UNCOMPRESSED:
+            raise UnreadableFile(MSG_BOMB.format(detail=f"hơn {total // 1024 // 1024} MB"))
+        if info.file_size > RATIO_CHECK_FROM and (
+            info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+        ):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise UnreadableFile(MSG_BOMB.format(detail=f"tỷ lệ nén {ratio}:1"))
+    names = {info.filename for info in infos}
+    if "xl/workbook.xml" in names:
+        kind = "xlsx"
+    elif "xl/workbook.bin" in names:
+        kind = "xlsb"
+    elif "content.xml" in names:
+        kind = "ods"
+    else:
+        raise UnreadableFile(MSG_NOT_WORKBOOK)
+    # Decompress every member once, bounded by its declared size: a member whose real
+    # content differs from the central directory fails zipfile's length or CRC check.
+    members: dict[str, bytes] = {}
+    try:
+        for info in infos:
+            members[info.filename] = _read_member(archive, info)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # zlib.error, BadZipFile (CRC), NotImplementedError (method)
+        raise UnreadableFile(MSG_NOT_WORKBOOK) from exc
+    inspection = Inspection(data, kind)
+    if kind == "xlsx":
+        inspection.sheet_xml = _worksheets(members)
+        for sheet, xml in inspection.sheet_xml.items():
+            check_sheet_size(sheet, *_xml_extent(xml))
+    return inspection
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    parts, size = [], 0
+    with archive.open(info) as handle:
+        while chunk := handle.read(_CHUNK):
+            size += len(chunk)
+            if size > info.file_size or size > MAX_MEMBER_UNCOMPRESSED:
+                raise UnreadableFile(MSG_BOMB.format(detail=f"hơn {size // 1024 // 1024} MB"))
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def check_sheet_size(sheet: str, rows: int, cols: int) -> None:
+    if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLUMNS:
+        raise UnreadableFile(MSG_TOO_MANY_ROWS.format(sheet=sheet, rows=rows, cols=cols))
+
+
+def _attrs(tag: bytes) -> dict[str, str]:
+    found = {}
+    for m in _ATTR.finditer(tag):
+        key = m[1].decode("ascii", "replace")
+        value = (m[2] if m[2] is not None else m[3]).decode("utf-8", "replace")
+        found[key.rpartition(":")[2] if key.startswith("r:") else key] = html.unescape(value)
+    return found
+
+
+def _worksheets(members: dict[str, bytes]) -> dict[str, bytes]:
+    """Worksheet XML by sheet name, following workbook.xml and its relationships."""
+    rels = {}
+    for tag in _REL_TAG.findall(members.get("xl/_rels/workbook.xml.rels", b"")):
+        attrs = _attrs(tag)
+        target = attrs.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        rels[attrs.get("Id")] = _normalise(target)
+    sheets = {}
+    tags = _SHEET_TAG.findall(members.get("xl/workbook.xml", b""))
+    if len(tags) > MAX_SHEETS:
+        raise UnreadableFile(MSG_BOMB.format(detail=f"{len(tags)} trang tính"))
+    for tag in tags:
+        attrs = _attrs(tag)
+        part = rels.get(attrs.get("id"))
+        if part in members and "name" in attrs:
+            sheets[attrs["name"]] = members[part]
+    return sheets
+
+
+def _normalise(path: str) -> str:
+    parts: list[str] = []
+    for piece in path.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _xml_extent(xml: bytes) -> tuple[int, int]:
+    """(rows, columns) a worksheet spans: the larger of its <dimension> and its cell refs."""
+    rows = cols = 0
+    if m := _DIMENSION.search(xml, 0, 4096):
+        for part in m[1].decode("ascii", "replace").split(":"):
+            rm = _REF_PART.fullmatch(part.replace("$", ""))
+            if rm:
+                rows = max(rows, int(rm[2] or 0))
+                cols = max(cols, column_number(rm[1]) if rm[1] else 0)
+    # Row elements are counted too, for sheets without r attributes.
+    rows = max(rows, xml.count(b"<row") + xml.count(b":row "))
+    for m in _CELL_REF.finditer(xml):
+        rows = max(rows, int(m[2]))
+        if m[1]:
+            cols = max(cols, column_number(m[1].decode("ascii")))
+    return rows, cols
+
+
+def column_number(letters: str) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number

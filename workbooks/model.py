@@ -1,0 +1,66 @@
+"""What reading a submission produces: values and tasks as long rows, each with its cell."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+ERROR, WARNING = "error", "warning"
+
+# One row per value cell of the indicator table. Total cells are always emitted
+# (raw/value None when empty) so that validation can compare them with their parts;
+# district and province cells only when non-empty ("empty is not reported").
+VALUE_COLUMNS = (
+    "sheet",  # worksheet name as in the file
+    "cell",  # A1 address, e.g. "E12"
+    "row",  # 1-based sheet row
+    "indicator_code",  # code as written, stripped and upper-cased
+    "indicator_name",  # name as written, or None
+    "role",  # "district", "province" or "total"
+    "district_code",  # GSO code; province code for "province"; None for "total"
+    "raw",  # the cell as read (number or text), None when empty
+    "value",  # float in the indicator's own unit, None if empty or unreadable
+    "parse_rule",  # None, or not_a_number / ambiguous_number / formula_without_value
+    "unit",  # the row's unit text as written, or None
+    "note",  # the row's Ghi chú, or None
+)
+
+TASK_COLUMNS = (
+    "sheet",
+    "cell",  # the task text cell
+    "row",
+    "task_no",  # 1-based order of the task in the sheet
+    "task_name",
+    "task_kind",  # "chung" or "dang_ky"
+    "status",  # "hoan_thanh", "dang_thuc_hien" or "chua_thuc_hien"
+    "lead_agency_code",  # resolved Đơn vị chủ trì, or the submitting agency
+    "deadline",  # date or None
+    "note",
+)
+
+
+@dataclass
+class Problem:
+    severity: str  # ERROR or WARNING
+    rule: str  # identifier of submission-workbook.md section 8
+    message: str  # Vietnamese, for an agency clerk
+    sheet: str | None = None
+    cell: str | None = None
+    indicator_code: str | None = None
+    district_code: str | None = None
+
+
+@dataclass
+class ParsedWorkbook:
+    """A submission as read, before validation; ``problems`` holds the reading problems."""
+
+    file_name: str
+    agency_code: str | None = None
+    period_code: str | None = None
+    report_date: date | None = None
+    email: str | None = None
+    values: list[tuple] = field(default_factory=list)  # rows shaped as VALUE_COLUMNS
+    tasks: list[tuple] = field(default_factory=list)  # rows shaped as TASK_COLUMNS
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == ERROR for p in self.problems)

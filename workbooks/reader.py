@@ -1,0 +1,624 @@
+"""Read one submission workbook into long rows of values and tasks, each with its cell.
+
+``read_workbook`` never raises: every failure becomes a ``Problem``. Values are read
+with python-calamine; formulas without a cached value (which calamine reads as empty)
+are found in the worksheet XML by ``workbooks.formulas``; hostile files are refused by
+``workbooks.limits`` before any parser sees them. Rules that need the long table
+(numbers, totals, duplicates, catalogue codes) are left to validation.
+"""
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+from reference.catalog import Catalog
+from reference.periods import Period, parse_period
+from reference.text import fold
+from workbooks.formulas import address, sum_range, uncached_formulas
+from workbooks.limits import (
+    MAX_FILE_BYTES,
+    Inspection,
+    UnreadableFile,
+    check_sheet_size,
+    inspect_file,
+)
+from workbooks.model import ERROR, ParsedWorkbook, Problem
+from workbooks.numbers import FORMULA_WITHOUT_VALUE, describe_raw, is_blank, parse_number
+from workbooks.phrases import (
+    ACCEPTED_PERIOD_FORMS_VI,
+    is_footer,
+    parse_date,
+    parse_period_phrase,
+)
+
+HEADER_SEARCH_ROWS = 30  # the header row must be within the first rows of a sheet
+MAX_SUM_CELLS = 100_000  # an uncached SUM over more cells is not computed
+
+_COLUMN_ROLES = {
+    "stt": "stt",
+    "ma chi tieu": "code",
+    "ten chi tieu": "name",
+    "chi tieu": "name",
+    "noi dung": "name",
+    "don vi tinh": "unit",
+    "dvt": "unit",
+    "cap tinh": "province",
+    "tong cong": "total",
+    "tong so": "total",
+    "toan tinh": "total",
+    "tong": "total",
+    "ghi chu": "note",
+}
+_CAPTION_START = "chia theo"  # "Chia theo huyện, thành phố" over the district columns
+
+_LABELS = {
+    "don vi bao cao": "agency",
+    "ky bao cao": "period",
+    "ngay bao cao": "report_date",
+    "email": "email",
+    "e-mail": "email",
+    "dia chi email": "email",
+    "thu dien tu": "email",
+}
+
+_TASK_ROLES = {
+    "stt": "stt",
+    "nhiem vu": "text",
+    "ten nhiem vu": "text",
+    "noi dung nhiem vu": "text",
+    "loai": "kind",
+    "loai nhiem vu": "kind",
+    "ket qua": "status",
+    "ket qua thuc hien": "status",
+    "don vi chu tri": "lead",
+    "thoi han": "deadline",
+    "thoi han hoan thanh": "deadline",
+    "ghi chu": "note",
+}
+_TASK_KINDS = {
+    "chung": "chung",
+    "nhiem vu chung": "chung",
+    "dang ky": "dang_ky",
+    "nhiem vu dang ky": "dang_ky",
+}
+_TASK_STATUSES = {
+    "hoan thanh": "hoan_thanh",
+    "da hoan thanh": "hoan_thanh",
+    "dang thuc hien": "dang_thuc_hien",
+    "chua thuc hien": "chua_thuc_hien",
+}
+_SECTION_NUMBER = re.compile(r"([IVXLC]+|[A-Z])[.)]?", re.I)
+_SECTION_TEXT = re.compile(r"([IVXLC]+|[A-Z])[.)]\s")
+
+MSG_UNEXPECTED = (
+    "Không đọc được tệp do cấu trúc bảng tính bất thường. Hãy mở tệp bằng Excel, "
+    "lưu lại dưới dạng “Excel Workbook (*.xlsx)” rồi gửi lại."
+)
+
+
+def read_workbook(path: Path, catalog: Catalog, today: date) -> ParsedWorkbook:
+    """Read a submission. Never raises: every failure is a ``Problem`` of the result."""
+    path = Path(path)
+    result = ParsedWorkbook(file_name=path.name)
+    try:
+        _Reader(path, catalog, today, result).run()
+    except UnreadableFile as exc:
+        _refuse(result, str(exc))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - calamine's Rust panics are BaseExceptions
+        _refuse(result, MSG_UNEXPECTED)
+    return result
+
+
+def _refuse(result: ParsedWorkbook, message: str) -> None:
+    result.values.clear()
+    result.tasks.clear()
+    result.problems[:] = [Problem(ERROR, "unreadable_file", message)]
+
+
+def _quote(text: object) -> str:
+    return f"“{describe_raw(text)}”"
+
+
+class _Sheet:
+    """One worksheet's cells (0-based), plus its uncached formulas and merged ranges."""
+
+    def __init__(self, name: str, rows: list[list], formulas: dict, merged: list | None):
+        self.name = name
+        self.rows = rows
+        self.formulas = formulas
+        self.merged = merged or []
+        last_formula_row = max((r for r, _ in formulas), default=-1)
+        self.height = max(len(rows), last_formula_row + 1)
+
+    def get(self, r: int, c: int) -> object:
+        if r < len(self.rows):
+            row = self.rows[r]
+            if c < len(row):
+                return row[c]
+        return ""
+
+    def row(self, r: int) -> list:
+        return self.rows[r] if r < len(self.rows) else []
+
+    def text(self, r: int, c: int | None) -> str | None:
+        """The cell as stripped text, None when empty or when there is no such column."""
+        if c is None:
+            return None
+        raw = self.get(r, c)
+        return None if is_blank(raw) else describe_raw(raw)
+
+    def read(self, r: int, c: int, _seen: frozenset = frozenset()) -> tuple:
+        """``(raw, value, parse_rule)`` of a value cell; raw None when empty."""
+        formula = self.formulas.get((r, c))
+        if formula is None:
+            raw = self.get(r, c)
+            if is_blank(raw):
+                return None, None, None
+            value, rule = parse_number(raw)
+            if not isinstance(raw, int | float | str) or isinstance(raw, bool):
+                raw = describe_raw(raw)
+            elif isinstance(raw, int):
+                raw = float(raw)
+            return raw, value, rule
+        raw = "=" + formula
+        bounds = sum_range(formula)
+        if bounds is None or (r, c) in _seen:
+            return raw, None, FORMULA_WITHOUT_VALUE
+        r1, c1, r2, c2 = bounds
+        if (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_SUM_CELLS:
+            return raw, None, FORMULA_WITHOUT_VALUE
+        total, seen = 0.0, _seen | {(r, c)}
+        for rr in range(r1, r2 + 1):
+            for cc in range(c1, c2 + 1):
+                _, value, _ = self.read(rr, cc, seen)
+                if value is not None:
+                    total += value
+        return raw, total, None
+
+    def merge_at(self, r: int, c: int) -> tuple | None:
+        for (r1, c1), (r2, c2) in self.merged:
+            if r1 <= r <= r2 and c1 <= c <= c2:
+                return (r1, c1), (r2, c2)
+        return None
+
+
+@dataclass
+class _Columns:
+    header_row: int
+    data_start: int
+    code: int | None = None
+    name: int | None = None
+    unit: int | None = None
+    province: int | None = None
+    total: int | None = None
+    note: int | None = None
+    districts: list[tuple[int, str]] = field(default_factory=list)  # (column, district code)
+    district_like: int = 0
+
+
+class _Reader:
+    def __init__(self, path: Path, catalog: Catalog, today: date, result: ParsedWorkbook):
+        self.path = path
+        self.catalog = catalog
+        self.today = today
+        self.result = result
+        self.period: Period | None = None
+
+    # --- problems -----------------------------------------------------------
+    def problem(self, rule: str, message: str, sheet: _Sheet | None = None, cell=None, **kw):
+        name = sheet.name if sheet else None
+        self.result.problems.append(Problem(ERROR, rule, message, name, cell, **kw))
+
+    # --- file ----------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            size = self.path.stat().st_size
+        except OSError as exc:
+            raise UnreadableFile("Không mở được tệp. Hãy gửi lại tệp báo cáo.") from exc
+        data = self._read_bytes(size)
+        inspection = inspect_file(data)
+        indicator_sheet, task_sheet = self._find_sheets(inspection)
+        if indicator_sheet is None:
+            self.problem(
+                "missing_indicator_sheet",
+                "Không tìm thấy bảng chỉ tiêu: không trang tính nào có ô tiêu đề “Mã chỉ tiêu” "
+                f"trong {HEADER_SEARCH_ROWS} dòng đầu. Hãy dùng đúng biểu mẫu báo cáo và giữ "
+                "nguyên dòng tiêu đề có cột “Mã chỉ tiêu”.",
+            )
+            return
+        sheet, header_row = indicator_sheet
+        self._read_metadata(sheet, header_row)
+        self._read_indicators(sheet, header_row)
+        if task_sheet is not None:
+            self._read_tasks(*task_sheet)
+
+    def _read_bytes(self, size: int) -> bytes:
+        if size > MAX_FILE_BYTES:
+            mb = MAX_FILE_BYTES // 1024 // 1024
+            raise UnreadableFile(
+                f"Tệp quá lớn ({size / 1024 / 1024:.1f} MB; tối đa {mb} MB). Hãy gửi đúng biểu "
+                "mẫu báo cáo, xóa các trang tính và hình ảnh không cần thiết rồi lưu lại."
+            )
+        try:
+            with open(self.path, "rb") as handle:
+                return handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise UnreadableFile("Không mở được tệp. Hãy gửi lại tệp báo cáo.") from exc
+
+    def _find_sheets(self, inspection: Inspection):
+        """(sheet, header row) of the indicator sheet and of the task sheet, or None.
+
+        The indicator sheet is the first whose ``Mã chỉ tiêu`` header row also has a total
+        column, else the first with a ``Mã chỉ tiêu`` header at all (so an instructions
+        sheet that names the columns does not hide the real table).
+        """
+        try:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(inspection.data))
+        except Exception as exc:
+            raise UnreadableFile(_unreadable_message(exc)) from exc
+        indicator = weak = task = None
+        with book:
+            for meta in book.sheets_metadata:
+                if meta.typ != SheetTypeEnum.WorkSheet:
+                    continue
+                try:
+                    calamine_sheet = book.get_sheet_by_name(meta.name)
+                    check_sheet_size(
+                        meta.name, calamine_sheet.total_height, calamine_sheet.total_width
+                    )
+                    rows = calamine_sheet.to_python(skip_empty_area=False)
+                    merged = calamine_sheet.merged_cell_ranges
+                except UnreadableFile:
+                    raise
+                except Exception as exc:
+                    raise UnreadableFile(_unreadable_message(exc)) from exc
+                xml = inspection.sheet_xml.get(meta.name)
+                formulas = uncached_formulas(xml) if xml else {}
+                sheet = _Sheet(meta.name, rows, formulas, merged)
+                r = _find_header(sheet, ("ma chi tieu",))
+                if r is not None:
+                    if weak is None:
+                        weak = (sheet, r)
+                    if indicator is None and any(
+                        _COLUMN_ROLES.get(fold(raw)) == "total" for raw in sheet.row(r)
+                    ):
+                        indicator = (sheet, r)
+                elif task is None:
+                    r = _find_header(sheet, ("nhiem vu", "ket qua"), _TASK_ROLES)
+                    task = (sheet, r) if r is not None else None
+                if indicator is not None and task is not None:
+                    break
+        return indicator or weak, task
+
+    # --- metadata ------------------------------------------------------------
+    def _read_metadata(self, sheet: _Sheet, header_row: int) -> None:
+        found: dict[str, tuple] = {}  # field -> (value, value cell, label cell)
+        for r in range(header_row):
+            row = sheet.row(r)
+            for c, raw in enumerate(row):
+                if not isinstance(raw, str) or not raw.strip():
+                    continue
+                label, colon, after = raw.partition(":")
+                key = _LABELS.get(fold(label))
+                if key is None or key in found:
+                    continue
+                value, where = None, address(r, c)
+                if colon and after.strip():
+                    value = after.strip()
+                else:
+                    for cc in range(c + 1, len(row)):
+                        if not is_blank(row[cc]):
+                            value, where = row[cc], address(r, cc)
+                            break
+                found[key] = (value, where, address(r, c))
+        self._read_period(sheet, found.get("period"))
+        self._read_agency(sheet, found.get("agency"))
+        if "report_date" in found:
+            self.result.report_date = parse_date(found["report_date"][0])
+        if "email" in found and not is_blank(found["email"][0]):
+            self.result.email = str(found["email"][0]).strip()
+
+    def _read_period(self, sheet: _Sheet, entry: tuple | None) -> None:
+        if entry is None or is_blank(entry[0]):
+            self.problem(
+                "missing_period",
+                "Chưa ghi “Kỳ báo cáo”. Hãy ghi kỳ báo cáo vào ô bên phải ô “Kỳ báo cáo” ở phần "
+                "đầu biểu, ví dụ: 6 tháng đầu năm 2019.",
+                sheet,
+                entry[2] if entry else None,
+            )
+            return
+        value, cell, _ = entry
+        code = parse_period_phrase(value) if isinstance(value, str) else None
+        if code is None:
+            self.problem(
+                "bad_period",
+                f"Ô {cell}: kỳ báo cáo {_quote(value)} không đúng cách ghi. Các cách ghi được "
+                f"chấp nhận: {ACCEPTED_PERIOD_FORMS_VI}.",
+                sheet,
+                cell,
+            )
+            return
+        period = parse_period(code)
+        self.period = period
+        self.result.period_code = code
+        if period.end_date >= self.today:
+            self.problem(
+                "bad_period",
+                f"Ô {cell}: kỳ báo cáo “{period.label_vi}” chưa kết thúc (kết thúc ngày "
+                f"{period.end_date:%d/%m/%Y}) nên chưa thể báo cáo. Hãy kiểm tra lại kỳ báo cáo, "
+                "hoặc gửi báo cáo sau khi kỳ kết thúc.",
+                sheet,
+                cell,
+            )
+
+    def _read_agency(self, sheet: _Sheet, entry: tuple | None) -> None:
+        example = next(iter(self.catalog.agencies.values())).name
+        if entry is None or is_blank(entry[0]):
+            self.problem(
+                "missing_agency",
+                "Chưa ghi “Đơn vị báo cáo”. Hãy ghi tên đơn vị vào ô bên phải ô “Đơn vị báo cáo” "
+                f"ở phần đầu biểu, ví dụ: {example}.",
+                sheet,
+                entry[2] if entry else None,
+            )
+            return
+        value, cell, _ = entry
+        on = min(self.period.end_date, self.today) if self.period else self.today
+        agency = self.catalog.match_agency(describe_raw(value), on)
+        if agency is None:
+            self.problem(
+                "unknown_agency",
+                f"Ô {cell}: đơn vị báo cáo {_quote(value)} không có trong danh mục các cơ quan "
+                f"thành viên. Hãy ghi đúng tên đầy đủ của đơn vị, ví dụ: {example}.",
+                sheet,
+                cell,
+            )
+            return
+        self.result.agency_code = agency.code
+
+    # --- indicator table ----------------------------------------------------
+    def _read_indicators(self, sheet: _Sheet, header_row: int) -> None:
+        cols = self._read_header(sheet, header_row)
+        first_cell = address(header_row, 0)
+        if cols.total is None:
+            self.problem(
+                "missing_column",
+                f"Bảng chỉ tiêu thiếu cột “Tổng cộng” ở dòng tiêu đề (dòng {header_row + 1}). "
+                "Hãy thêm cột “Tổng cộng” như trong biểu mẫu.",
+                sheet,
+                first_cell,
+            )
+        if cols.district_like == 0:
+            self.problem(
+                "missing_column",
+                f"Bảng chỉ tiêu không có cột huyện, thành phố nào ở dòng tiêu đề (dòng "
+                f"{header_row + 1}). Hãy giữ các cột số liệu theo từng huyện, thành phố như "
+                "trong biểu mẫu.",
+                sheet,
+                first_cell,
+            )
+        self._read_rows(sheet, cols)
+
+    def _read_header(self, sheet: _Sheet, h: int) -> _Columns:
+        top_row, below = sheet.row(h), sheet.row(h + 1)
+        code_col = next(c for c, raw in enumerate(top_row) if fold(raw) == "ma chi tieu")
+        captions = any(fold(raw).startswith(_CAPTION_START) for raw in top_row)
+        vertical = any(r1 == h and r2 > h for (r1, _), (r2, _) in sheet.merged)
+        two_rows = (captions or vertical) and is_blank(sheet.get(h + 1, code_col))
+        cols = _Columns(h, h + 2 if two_rows else h + 1)
+        width = max(len(top_row), len(below) if two_rows else 0)
+        for c in range(width):
+            top = sheet.get(h, c)
+            bottom = sheet.get(h + 1, c) if two_rows else ""
+            top_role = _COLUMN_ROLES.get(fold(top))
+            if fold(top).startswith(_CAPTION_START):
+                top_role = "caption"
+            if top_role not in (None, "caption"):
+                role, r, text = top_role, h, top
+            elif not is_blank(bottom):
+                r, text = h + 1, bottom
+                role = _COLUMN_ROLES.get(fold(bottom))
+            elif top_role is None and not is_blank(top):
+                role, r, text = None, h, top
+            else:
+                continue
+            if role == "stt" or role == "caption":
+                continue
+            if role is not None:
+                if getattr(cols, role) is None:
+                    setattr(cols, role, c)
+                continue
+            cols.district_like += 1
+            self._district_column(sheet, cols, r, c, describe_raw(text))
+        return cols
+
+    def _district_column(self, sheet: _Sheet, cols: _Columns, r: int, c: int, text: str) -> None:
+        match = self.catalog.match_district(text, self.period)
+        cell = address(r, c)
+        if match.district is not None:
+            cols.districts.append((c, match.district.code))
+            return
+        if match.reason_vi:
+            label = self.period.label_vi if self.period else ""
+            message = (
+                f"Ô {cell}: cột “{text}” không dùng được cho kỳ báo cáo “{label}” vì đơn vị này "
+                f"{match.reason_vi}. Hãy ghi số liệu vào cột của đơn vị hành chính hiện hành và "
+                "xóa cột này."
+            )
+        else:
+            message = (
+                f"Ô {cell}: tiêu đề cột “{text}” không phải tên một huyện, thành phố trong tỉnh. "
+                "Hãy sửa thành tên đúng của huyện, thành phố (ví dụ “Gia Viễn”, “TP Ninh Bình”), "
+                "hoặc xóa cột này nếu không dùng."
+            )
+        self.problem("unknown_district", message, sheet, cell)
+
+    def _read_rows(self, sheet: _Sheet, cols: _Columns) -> None:
+        values = self.result.values
+        parts = [(c, "district", code) for c, code in cols.districts]
+        if cols.province is not None:
+            parts.append((cols.province, "province", self.catalog.province_member().code))
+        formula_rows = {r for r, _ in sheet.formulas}
+        for r in range(cols.data_start, sheet.height):
+            row = sheet.row(r)
+            first = next((raw for raw in row if not is_blank(raw)), None)
+            if first is None and r not in formula_rows:
+                continue
+            if isinstance(first, str) and is_footer(first):
+                break
+            code_text = sheet.text(r, cols.code)
+            if code_text is None:
+                continue  # a section heading such as "I. Công tác tuyên truyền"
+            code = code_text.upper()
+            name, unit = sheet.text(r, cols.name), sheet.text(r, cols.unit)
+            note = sheet.text(r, cols.note)
+            factor = self._unit_factor(sheet, r, cols, code, unit)
+            cells = [(c, role, district) for c, role, district in parts]
+            if cols.total is not None:
+                cells.append((cols.total, "total", None))
+            for c, role, district in cells:
+                raw, value, rule = sheet.read(r, c)
+                if raw is None and role != "total":
+                    continue
+                if value is not None and factor != 1.0:
+                    value = round(value * factor, 9)
+                values.append(
+                    (sheet.name, address(r, c), r + 1, code, name, role, district, raw, value,
+                     rule, unit, note)
+                )  # fmt: skip
+
+    def _unit_factor(self, sheet, r: int, cols: _Columns, code: str, unit: str | None) -> float:
+        indicator = self.catalog.indicators.get(code)
+        if indicator is None or unit is None:
+            return 1.0
+        factor = self.catalog.unit_factor(unit, indicator)
+        if factor is not None:
+            return factor
+        cell = address(r, cols.unit)
+        self.problem(
+            "unit_mismatch",
+            f"Ô {cell}: đơn vị tính “{unit}” không dùng được cho chỉ tiêu {code} (đơn vị của chỉ "
+            f"tiêu là “{indicator.unit}”). Hãy ghi “{indicator.unit}” và nhập số liệu theo đơn vị "
+            "đó.",
+            sheet,
+            cell,
+            indicator_code=code,
+        )
+        return 1.0
+
+    # --- task sheet ------------------------------------------------------------
+    def _read_tasks(self, sheet: _Sheet, h: int) -> None:
+        cols: dict[str, int] = {}
+        for c, raw in enumerate(sheet.row(h)):
+            role = _TASK_ROLES.get(fold(raw))
+            if role is not None and role not in cols:
+                cols[role] = c
+        missing = [label for role, label in (("kind", "Loại"), ("status", "Kết quả"))
+                   if role not in cols]  # fmt: skip
+        if missing:
+            names = " và ".join(f"“{m}”" for m in missing)
+            self.problem(
+                "missing_column",
+                f"Bảng nhiệm vụ thiếu cột {names} ở dòng tiêu đề (dòng {h + 1}). Hãy thêm cột "
+                "như trong biểu mẫu.",
+                sheet,
+                address(h, 0),
+            )
+            return
+        task_no = 0
+        for r in range(h + 1, sheet.height):
+            row = sheet.row(r)
+            first = next((raw for raw in row if not is_blank(raw)), None)
+            if first is None:
+                continue
+            if isinstance(first, str) and is_footer(first):
+                break
+            task = self._task_row(sheet, r, cols)
+            if task is not None:
+                task_no += 1
+                self.result.tasks.append((sheet.name, address(r, cols["text"]), r + 1, task_no,
+                                          *task))  # fmt: skip
+
+    def _task_row(self, sheet: _Sheet, r: int, cols: dict[str, int]) -> tuple | None:
+        field_text = {role: sheet.text(r, c) for role, c in cols.items()}
+        stt, text = field_text.get("stt"), field_text.get("text")
+        details = [field_text.get(k) for k in ("kind", "status", "lead", "deadline", "note")]
+        if not any(details):
+            if text is None:
+                return None  # only a pre-filled row number
+            if (stt is not None and _SECTION_NUMBER.fullmatch(stt)) or (
+                stt is None and _SECTION_TEXT.match(text)
+            ):
+                return None  # a section heading such as "I. Nhiệm vụ chung"
+        errors = 0
+
+        def bad(role: str, message: str) -> None:
+            nonlocal errors
+            errors += 1
+            cell = address(r, cols[role])
+            self.problem("bad_task_row", f"Ô {cell}: {message}", sheet, cell)
+
+        if text is None:
+            bad("text", f"nhiệm vụ ở dòng {r + 1} chưa có nội dung. Hãy ghi nội dung nhiệm vụ "
+                "hoặc xóa dòng này.")  # fmt: skip
+        kind = _TASK_KINDS.get(fold(field_text["kind"]))
+        if kind is None:
+            shown = f"loại nhiệm vụ {_quote(field_text['kind'])} không hợp lệ" if field_text[
+                "kind"] else "chưa ghi loại nhiệm vụ"  # fmt: skip
+            bad("kind", f"{shown}. Hãy ghi “Chung” hoặc “Đăng ký”.")
+        status = _TASK_STATUSES.get(fold(field_text["status"]))
+        if status is None:
+            shown = f"kết quả {_quote(field_text['status'])} không hợp lệ" if field_text[
+                "status"] else "chưa ghi kết quả thực hiện"  # fmt: skip
+            bad("status", f"{shown}. Hãy ghi một trong: “Hoàn thành”, “Đang thực hiện”, "
+                "“Chưa thực hiện”.")  # fmt: skip
+        lead = self.result.agency_code
+        if field_text.get("lead"):
+            on = min(self.period.end_date, self.today) if self.period else self.today
+            agency = self.catalog.match_agency(field_text["lead"], on)
+            if agency is None:
+                bad("lead", f"đơn vị chủ trì {_quote(field_text['lead'])} không có trong danh "
+                    "mục các cơ quan thành viên. Hãy ghi đúng tên đơn vị, hoặc để trống nếu "
+                    "đơn vị báo cáo chủ trì.")  # fmt: skip
+            else:
+                lead = agency.code
+        if errors:
+            return None
+        deadline, note = None, field_text.get("note")
+        if "deadline" in cols and field_text["deadline"]:
+            deadline = parse_date(sheet.get(r, cols["deadline"]))
+            if deadline is None:  # "Thường xuyên", "Quý III": kept as text in the note
+                extra = f"Thời hạn: {field_text['deadline']}"
+                note = f"{extra}; {note}" if note else extra
+        return text, kind, status, lead, deadline, note
+
+
+def _find_header(sheet: _Sheet, needed: tuple[str, ...], roles: dict | None = None) -> int | None:
+    """The first row within the search window having every ``needed`` header."""
+    for r in range(min(HEADER_SEARCH_ROWS, len(sheet.rows))):
+        keys = {fold(raw) for raw in sheet.rows[r] if isinstance(raw, str)}
+        if roles is None:
+            if all(n in keys for n in needed):
+                return r
+        else:
+            found = {roles[k] for k in keys if k in roles}
+            if all(roles[n] in found for n in needed):
+                return r
+    return None
+
+
+def _unreadable_message(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "PasswordError":
+        return "Tệp được đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu rồi gửi lại."
+    return (
+        "Tệp không phải là bảng tính Excel (.xlsx) hoặc đã bị hỏng. Hãy mở biểu mẫu bằng Excel, "
+        "chọn Lưu thành (Save As) kiểu “Excel Workbook (*.xlsx)” rồi gửi lại."
+    )

@@ -19,7 +19,9 @@ def problems_markdown(submissions: Sequence[Submission], severity: str) -> str:
             if problem.severity != severity or shown >= MAX_PROBLEMS_SHOWN:
                 continue
             message = problem.message.replace("|", "\\|")
-            lines.append(f"| {submission.arrival.file_name} | {problem.rule} | "
-                         f"{problem.sheet or ''} | {problem.cell or ''} | {message} |")
+            lines.append(
+                f"| {submission.arrival.file_name} | {problem.rule} | "
+                f"{problem.sheet or ''} | {problem.cell or ''} | {message} |"
+            )
             shown += 1
     return "\n".join(lines) if shown else "(none)"

@@ -33,18 +33,24 @@ def inbox_files(context: AssetExecutionContext, refresh: RefreshResource) -> Out
         triage = triage_arrivals(con, scan_inbox(home))
     for arrival in [*triage.new, *(a for a, _ in triage.duplicates)]:
         archive(home, arrival)
-    context.log.info(f"inbox: {len(triage.new)} new, {len(triage.duplicates)} duplicate, "
-                     f"{len(triage.already_recorded)} already recorded")
-    return Output(triage, metadata={
-        "new": len(triage.new),
-        "duplicate": len(triage.duplicates),
-        "already_recorded": len(triage.already_recorded),
-    })
+    context.log.info(
+        f"inbox: {len(triage.new)} new, {len(triage.duplicates)} duplicate, "
+        f"{len(triage.already_recorded)} already recorded"
+    )
+    return Output(
+        triage,
+        metadata={
+            "new": len(triage.new),
+            "duplicate": len(triage.duplicates),
+            "already_recorded": len(triage.already_recorded),
+        },
+    )
 
 
 @asset(group_name="ingest")
-def parsed_submissions(context: AssetExecutionContext, refresh: RefreshResource,
-                       inbox_files: Triage) -> Output[list]:
+def parsed_submissions(
+    context: AssetExecutionContext, refresh: RefreshResource, inbox_files: Triage
+) -> Output[list]:
     """Each new workbook read into long rows with the sheet and cell of every value."""
     home, catalog, today = refresh.paths, refresh.catalog, refresh.reference_date
     parsed = []
@@ -61,16 +67,25 @@ def parsed_submissions(context: AssetExecutionContext, refresh: RefreshResource,
 @asset(
     group_name="ingest",
     check_specs=[
-        AssetCheckSpec(ACCEPTED_VALUES_PASS, asset="validated_submissions", blocking=True,
-                       description="Values about to be loaded pass every error rule."),
-        AssetCheckSpec(NO_REJECTED_SUBMISSIONS, asset="validated_submissions",
-                       description="No submission of this refresh was rejected."),
-        AssetCheckSpec(NO_WARNINGS, asset="validated_submissions",
-                       description="No submission of this refresh has warnings."),
+        AssetCheckSpec(
+            ACCEPTED_VALUES_PASS,
+            asset="validated_submissions",
+            blocking=True,
+            description="Values about to be loaded pass every error rule.",
+        ),
+        AssetCheckSpec(
+            NO_REJECTED_SUBMISSIONS,
+            asset="validated_submissions",
+            description="No submission of this refresh was rejected.",
+        ),
+        AssetCheckSpec(
+            NO_WARNINGS,
+            asset="validated_submissions",
+            description="No submission of this refresh has warnings.",
+        ),
     ],
 )
-def validated_submissions(refresh: RefreshResource, inbox_files: Triage,
-                          parsed_submissions: list):
+def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_submissions: list):
     """The batch validated in one run of the suites; each file accepted or rejected whole."""
     from expectations.validate import validate_batch, verify_accepted
 
@@ -78,8 +93,9 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage,
     problems = validate_batch(parsed_submissions, catalog)
     submissions = [
         Submission(arrival, parsed, found)
-        for arrival, parsed, found in zip(inbox_files.new, parsed_submissions, problems,
-                                          strict=True)
+        for arrival, parsed, found in zip(
+            inbox_files.new, parsed_submissions, problems, strict=True
+        )
     ]
     submissions += [Submission(arrival, None) for arrival, _ in inbox_files.duplicates]
     submissions.sort(key=lambda s: (s.arrival.received_at, s.arrival.file_name))
@@ -87,15 +103,21 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage,
     rejected = [s for s in submissions if s.status == REJECTED]
     warned = [s for s in submissions if s.warning_count]
     suite_ok, suite_failures = verify_accepted([s.parsed for s in accepted], catalog)
-    counts = {status: sum(s.status == status for s in submissions)
-              for status in ("accepted", "rejected", "duplicate")}
+    counts = {
+        status: sum(s.status == status for s in submissions)
+        for status in ("accepted", "rejected", "duplicate")
+    }
     yield Output(submissions, metadata={**counts, "files": len(submissions)})
     yield AssetCheckResult(
-        check_name=ACCEPTED_VALUES_PASS, passed=suite_ok, severity=AssetCheckSeverity.ERROR,
+        check_name=ACCEPTED_VALUES_PASS,
+        passed=suite_ok,
+        severity=AssetCheckSeverity.ERROR,
         metadata={"accepted_files": len(accepted), "failed_expectations": suite_failures},
     )
     yield AssetCheckResult(
-        check_name=NO_REJECTED_SUBMISSIONS, passed=not rejected, severity=AssetCheckSeverity.WARN,
+        check_name=NO_REJECTED_SUBMISSIONS,
+        passed=not rejected,
+        severity=AssetCheckSeverity.WARN,
         metadata={
             "rejected_files": len(rejected),
             "errors": sum(s.error_count for s in rejected),
@@ -103,12 +125,12 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage,
         },
     )
     yield AssetCheckResult(
-        check_name=NO_WARNINGS, passed=not warned, severity=AssetCheckSeverity.WARN,
+        check_name=NO_WARNINGS,
+        passed=not warned,
+        severity=AssetCheckSeverity.WARN,
         metadata={
             "files_with_warnings": len(warned),
             "warnings": sum(s.warning_count for s in warned),
             "first_problems": MetadataValue.md(problems_markdown(warned, WARNING)),
         },
     )
-
-

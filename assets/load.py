@@ -9,8 +9,11 @@ from warehouse.load import Submission, Triage, load_batch
 
 
 @asset(group_name="warehouse", deps=["inbox_files"])
-def warehouse_facts(context: AssetExecutionContext, refresh: RefreshResource,
-                    validated_submissions: list[Submission]) -> MaterializeResult:
+def warehouse_facts(
+    context: AssetExecutionContext,
+    refresh: RefreshResource,
+    validated_submissions: list[Submission],
+) -> MaterializeResult:
     """The record, problems, history and facts in force, written to this run's copy."""
     home = refresh.paths
     paths = [str(home.archive / s.arrival.archive_name) for s in validated_submissions]
@@ -19,18 +22,29 @@ def warehouse_facts(context: AssetExecutionContext, refresh: RefreshResource,
         ids = load_batch(con, refresh.catalog, validated_submissions, paths, context.run_id)
         con.execute("COMMIT")
         facts = con.execute("SELECT count(*) FROM fact_indicator_value").fetchall()[0][0]
-    return MaterializeResult(metadata={
-        "submissions_recorded": len(ids),
-        "fact_rows_in_force": int(facts),
-        "periods_touched": ", ".join(sorted({s.parsed.period_code for s in validated_submissions
-                                             if s.parsed and s.parsed.period_code})) or "-",
-    })
+    return MaterializeResult(
+        metadata={
+            "submissions_recorded": len(ids),
+            "fact_rows_in_force": int(facts),
+            "periods_touched": ", ".join(
+                sorted(
+                    {
+                        s.parsed.period_code
+                        for s in validated_submissions
+                        if s.parsed and s.parsed.period_code
+                    }
+                )
+            )
+            or "-",
+        }
+    )
 
 
 @asset(group_name="warehouse", deps=[*REVIEW_ASSET_KEYS, AssetKey("warehouse_facts")])
 def published_warehouse(refresh: RefreshResource, inbox_files: Triage) -> MaterializeResult:
     """Swap the refreshed copy in for the live warehouse, atomically; then empty the inbox."""
     refresh.publish()
-    clear_from_inbox([*inbox_files.new, *(a for a, _ in inbox_files.duplicates),
-                      *inbox_files.already_recorded])
+    clear_from_inbox(
+        [*inbox_files.new, *(a for a, _ in inbox_files.duplicates), *inbox_files.already_recorded]
+    )
     return MaterializeResult(metadata={"warehouse": str(refresh.paths.warehouse)})

@@ -16,8 +16,10 @@ def markdown_table(frame) -> str:
         return "(empty)"
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |"
-            for row in frame.itertuples(index=False)]
+    body = [
+        "| " + " | ".join("" if v is None else str(v) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *body])
 
 
@@ -31,16 +33,21 @@ def agg_indicator_value(refresh: RefreshResource) -> MaterializeResult:
 
 
 def _review_asset(table: str) -> AssetsDefinition:
-    @asset(name=table, group_name="review", deps=["agg_indicator_value", "warehouse_facts",
-                                                          *BUILT_FROM.get(table, [])])
+    @asset(
+        name=table,
+        group_name="review",
+        deps=["agg_indicator_value", "warehouse_facts", *BUILT_FROM.get(table, [])],
+    )
     def _build(refresh: RefreshResource) -> MaterializeResult:
         with refresh.connect() as con:
             rows = build_review_table(con, table)
             preview = con.execute(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}").df()
-        return MaterializeResult(metadata={
-            "rows": rows,
-            "preview": MetadataValue.md(markdown_table(preview)),
-        })
+        return MaterializeResult(
+            metadata={
+                "rows": rows,
+                "preview": MetadataValue.md(markdown_table(preview)),
+            }
+        )
 
     _build.__doc__ = f"The review table `{table}` (warehouse.md)."
     return _build

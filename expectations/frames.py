@@ -23,8 +23,13 @@ def long_frame(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> pd.DataFra
     is_count = frame["value_kind"].eq("count")
     frame["count_fraction"] = (frame["value"] - frame["value"].round()).abs().where(is_count)
     frame["slot"] = (
-        frame["file_index"].astype(str) + "|" + frame["indicator_code"].astype(str) + "|"
-        + frame["role"].astype(str) + "|" + frame["district_code"].fillna("").astype(str)
+        frame["file_index"].astype(str)
+        + "|"
+        + frame["indicator_code"].astype(str)
+        + "|"
+        + frame["role"].astype(str)
+        + "|"
+        + frame["district_code"].fillna("").astype(str)
     )
     frame["total_state"] = _total_states(frame)
     return frame
@@ -34,8 +39,11 @@ def _total_states(frame: pd.DataFrame) -> pd.Series:
     """On total cells: ok, mismatch, missing_total or no_parts; None elsewhere."""
     parts = frame[frame["role"] != "total"]
     unreadable_rows = set(
-        zip(frame.loc[frame["parse_rule"].notna(), "file_index"],
-            frame.loc[frame["parse_rule"].notna(), "row"], strict=True)
+        zip(
+            frame.loc[frame["parse_rule"].notna(), "file_index"],
+            frame.loc[frame["parse_rule"].notna(), "row"],
+            strict=True,
+        )
     )
     sums = parts.groupby(["file_index", "row"])["value"].agg(["sum", "count"])
     totals = frame[frame["role"] == "total"].join(sums, on=["file_index", "row"])
@@ -52,8 +60,9 @@ def _total_states(frame: pd.DataFrame) -> pd.Series:
         default="ok",
     )
     state = pd.Series(state, index=totals.index, dtype=object)
-    skip = [(f, r) in unreadable_rows for f, r in zip(totals["file_index"], totals["row"],
-                                                    strict=True)]
+    skip = [
+        (f, r) in unreadable_rows for f, r in zip(totals["file_index"], totals["row"], strict=True)
+    ]
     state[skip] = "ok"  # the unreadable cell is the problem to report, not the total
     state[~has_total & ~has_parts] = "ok"
     return state.reindex(frame.index)
@@ -66,8 +75,12 @@ def rule_frame(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     ``k·right >= left``, and ``left > 0 ⇒ right > 0`` as ``[right > 0] >= [left > 0]``.
     """
     parts = frame[(frame["role"] != "total") & frame["value"].notna()]
-    wide = parts.pivot_table(index=["file_index", "district_code"], columns="indicator_code",
-                             values="value", aggfunc="sum")
+    wide = parts.pivot_table(
+        index=["file_index", "district_code"],
+        columns="indicator_code",
+        values="value",
+        aggfunc="sum",
+    )
     wide = wide.reset_index()
     wide.insert(0, "row_id", np.arange(len(wide), dtype="int64"))
     for rule in catalog.rules:

@@ -3,44 +3,72 @@
 from reference.text import fmt_vn
 
 
-def value_message(rule: str, cell: str, raw: object, value: object, code: str,
-                  total_state: str | None = None, parts_sum: float | None = None) -> str:
+def value_message(
+    rule: str,
+    cell: str,
+    raw: object,
+    value: object,
+    code: str,
+    total_state: str | None = None,
+    parts_sum: float | None = None,
+) -> str:
     """The message for a problem found in one value cell."""
     shown = "" if raw is None else str(raw)
     match rule:
         case "unknown_indicator":
-            return (f"Mã chỉ tiêu \"{code}\" không có trong danh mục chỉ tiêu. "
-                    "Hãy dùng đúng mã chỉ tiêu trong biểu mẫu.")
+            return (
+                f'Mã chỉ tiêu "{code}" không có trong danh mục chỉ tiêu. '
+                "Hãy dùng đúng mã chỉ tiêu trong biểu mẫu."
+            )
         case "duplicate_indicator":
-            return (f"Mã chỉ tiêu {code} xuất hiện ở nhiều dòng. "
-                    "Mỗi chỉ tiêu chỉ được ghi trên một dòng.")
+            return (
+                f"Mã chỉ tiêu {code} xuất hiện ở nhiều dòng. "
+                "Mỗi chỉ tiêu chỉ được ghi trên một dòng."
+            )
         case "not_a_number":
-            return (f"Ô {cell}: \"{shown}\" không phải là số. Hãy ghi một số (ví dụ 50); "
-                    "để trống nếu không có số liệu, ghi \"-\" nếu bằng 0.")
+            return (
+                f'Ô {cell}: "{shown}" không phải là số. Hãy ghi một số (ví dụ 50); '
+                'để trống nếu không có số liệu, ghi "-" nếu bằng 0.'
+            )
         case "ambiguous_number":
-            return (f"Ô {cell}: \"{shown}\" không rõ là số thập phân hay số hàng nghìn. "
-                    "Hàng nghìn ghi 1.500, số thập phân dùng dấu phẩy: 1,5.")
+            return (
+                f'Ô {cell}: "{shown}" không rõ là số thập phân hay số hàng nghìn. '
+                "Hàng nghìn ghi 1.500, số thập phân dùng dấu phẩy: 1,5."
+            )
         case "formula_without_value":
-            return (f"Ô {cell}: công thức chưa có giá trị tính sẵn. Hãy mở tệp bằng Excel, "
-                    "lưu lại, hoặc ghi số trực tiếp.")
+            return (
+                f"Ô {cell}: công thức chưa có giá trị tính sẵn. Hãy mở tệp bằng Excel, "
+                "lưu lại, hoặc ghi số trực tiếp."
+            )
         case "negative_value":
             return f"Ô {cell}: giá trị {fmt_vn(value)} là số âm. Số liệu phải từ 0 trở lên."
         case "not_whole_number":
-            return (f"Ô {cell}: chỉ tiêu {code} là số đếm nên phải là số nguyên, "
-                    f"không thể là {fmt_vn(value)}.")
+            return (
+                f"Ô {cell}: chỉ tiêu {code} là số đếm nên phải là số nguyên, "
+                f"không thể là {fmt_vn(value)}."
+            )
         case "total_mismatch":
             if total_state == "missing_total":
-                return (f"Ô {cell}: chưa ghi Tổng cộng trong khi đã có số liệu chi tiết. "
-                        "Hãy ghi tổng của các huyện, thành phố và cấp tỉnh.")
+                return (
+                    f"Ô {cell}: chưa ghi Tổng cộng trong khi đã có số liệu chi tiết. "
+                    "Hãy ghi tổng của các huyện, thành phố và cấp tỉnh."
+                )
             if total_state == "no_parts":
-                return (f"Ô {cell}: có Tổng cộng {fmt_vn(value)} nhưng chưa có số liệu chia theo "
-                        "huyện, thành phố hoặc cấp tỉnh. Hãy ghi số liệu chi tiết.")
-            return (f"Ô {cell}: Tổng cộng {fmt_vn(value)} không bằng tổng các huyện, thành phố "
-                    f"và cấp tỉnh ({fmt_vn(parts_sum)}). Hãy kiểm tra lại số liệu.")
+                return (
+                    f"Ô {cell}: có Tổng cộng {fmt_vn(value)} nhưng chưa có số liệu chia theo "
+                    "huyện, thành phố hoặc cấp tỉnh. Hãy ghi số liệu chi tiết."
+                )
+            return (
+                f"Ô {cell}: Tổng cộng {fmt_vn(value)} không bằng tổng các huyện, thành phố "
+                f"và cấp tỉnh ({fmt_vn(parts_sum)}). Hãy kiểm tra lại số liệu."
+            )
     raise ValueError(f"no message for rule {rule!r}")
 
 
-def rule_message(description_vi: str, place: str, left: str, left_value: object, right: str,
-                 right_value: object) -> str:
-    return (f"{place}: {description_vi} ({left} = {fmt_vn(left_value)}, "
-            f"{right} = {fmt_vn(right_value)}).")
+def rule_message(
+    description_vi: str, place: str, left: str, left_value: object, right: str, right_value: object
+) -> str:
+    return (
+        f"{place}: {description_vi} ({left} = {fmt_vn(left_value)}, "
+        f"{right} = {fmt_vn(right_value)})."
+    )

@@ -14,16 +14,20 @@ def value_suite(catalog: Catalog) -> ExpectationSuite:
     """Cell-level checks on the long table of a whole batch."""
     suite = ExpectationSuite(name=VALUE_SUITE)
     expectations = [
-        (gxe.ExpectColumnValuesToBeInSet(column="indicator_code",
-                                         value_set=sorted(catalog.indicators)),
-         "unknown_indicator"),
+        (
+            gxe.ExpectColumnValuesToBeInSet(
+                column="indicator_code", value_set=sorted(catalog.indicators)
+            ),
+            "unknown_indicator",
+        ),
         (gxe.ExpectColumnValuesToBeNull(column="parse_rule"), PARSE_RULE),
         (gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0), "negative_value"),
-        (gxe.ExpectColumnValuesToBeBetween(column="count_fraction", max_value=1e-6),
-         "not_whole_number"),
+        (
+            gxe.ExpectColumnValuesToBeBetween(column="count_fraction", max_value=1e-6),
+            "not_whole_number",
+        ),
         (gxe.ExpectColumnValuesToBeUnique(column="slot"), "duplicate_indicator"),
-        (gxe.ExpectColumnValuesToBeInSet(column="total_state", value_set=["ok"]),
-         "total_mismatch"),
+        (gxe.ExpectColumnValuesToBeInSet(column="total_state", value_set=["ok"]), "total_mismatch"),
     ]
     for expectation, rule in expectations:
         expectation.meta = {"rule": rule}

@@ -51,7 +51,9 @@ def run_suite(asset: str, suite, frame: pd.DataFrame) -> SuiteOutcome:
     context = _context()
     suite = context.suites.add_or_update(suite)
     batch = (
-        context.data_sources.get("chitieu").get_asset(asset).get_batch_definition("batch")
+        context.data_sources.get("chitieu")
+        .get_asset(asset)
+        .get_batch_definition("batch")
         .get_batch(batch_parameters={"dataframe": frame})
     )
     results = batch.validate(
@@ -68,13 +70,17 @@ def _failures(outcome: SuiteOutcome):
         if result.success:
             continue
         if result.exception_info and result.exception_info.get("raised_exception"):
-            raise RuntimeError(f"expectation {result.expectation_config.type} could not run: "
-                               f"{result.exception_info.get('exception_message')}")
+            raise RuntimeError(
+                f"expectation {result.expectation_config.type} could not run: "
+                f"{result.exception_info.get('exception_message')}"
+            )
         ids = [int(item["row_id"]) for item in result.result.get("unexpected_index_list") or []]
         yield result.expectation_config.meta or {}, ids
 
 
-def _value_problems(frame: pd.DataFrame, outcome: SuiteOutcome) -> list[tuple[int, Problem]]:
+def _value_problems(
+    frame: pd.DataFrame, outcome: SuiteOutcome, code_columns: Sequence[str | None]
+) -> list[tuple[int, Problem]]:
     by_id = frame.set_index("row_id", drop=False)
     sums = frame[frame["role"] != "total"].groupby(["file_index", "row"])["value"].sum()
     found: dict[tuple, tuple[int, Problem]] = {}
@@ -87,11 +93,29 @@ def _value_problems(frame: pd.DataFrame, outcome: SuiteOutcome) -> list[tuple[in
             key = (row.file_index, rule, row.row if per_row else row.cell)
             if key in found:
                 continue
-            message = value_message(rule, row.cell, row.raw, row.value, row.indicator_code,
-                                    row.total_state, sums.get((row.file_index, row.row)))
-            found[key] = (row.file_index, Problem(
-                ERROR, rule, message, row.sheet, row.cell, row.indicator_code,
-                None if row.role == "total" else row.district_code))
+            code_column = code_columns[row.file_index]
+            cell = f"{code_column}{row.row}" if per_row and code_column else row.cell
+            message = value_message(
+                rule,
+                cell,
+                row.raw,
+                row.value,
+                row.indicator_code,
+                row.total_state,
+                sums.get((row.file_index, row.row)),
+            )
+            found[key] = (
+                row.file_index,
+                Problem(
+                    ERROR,
+                    rule,
+                    message,
+                    row.sheet,
+                    cell,
+                    row.indicator_code,
+                    None if row.role == "total" or per_row else row.district_code,
+                ),
+            )
     return list(found.values())
 
 
@@ -100,8 +124,9 @@ def _first_of_slot(frame: pd.DataFrame, row) -> bool:
     return row.row == same["row"].min()
 
 
-def _rule_problems(frame: pd.DataFrame, wide: pd.DataFrame, outcome: SuiteOutcome,
-                   catalog: Catalog) -> list[tuple[int, Problem]]:
+def _rule_problems(
+    frame: pd.DataFrame, wide: pd.DataFrame, outcome: SuiteOutcome, catalog: Catalog
+) -> list[tuple[int, Problem]]:
     rules = {r.rule_id: r for r in catalog.rules}
     names = {d.code: d.name for d in catalog.districts}
     cells = frame.set_index(["file_index", "district_code", "indicator_code"])["cell"]
@@ -113,12 +138,29 @@ def _rule_problems(frame: pd.DataFrame, wide: pd.DataFrame, outcome: SuiteOutcom
         for _, row in wide.set_index("row_id", drop=False).loc[ids].iterrows():
             file_index, district = int(row["file_index"]), row["district_code"]
             place = names.get(district, district)
-            message = rule_message(rule.description_vi, place, rule.left, row.get(rule.left),
-                                   rule.right, row.get(rule.right))
+            message = rule_message(
+                rule.description_vi,
+                place,
+                rule.left,
+                row.get(rule.left),
+                rule.right,
+                row.get(rule.right),
+            )
             cell = cells.get((file_index, district, rule.left))
-            problems.append((file_index, Problem(
-                rule.severity, "validation_rule", f"[{rule.rule_id}] {message}",
-                sheets.get(file_index), cell, rule.left, district)))
+            problems.append(
+                (
+                    file_index,
+                    Problem(
+                        rule.severity,
+                        "validation_rule",
+                        f"[{rule.rule_id}] {message}",
+                        sheets.get(file_index),
+                        cell,
+                        rule.left,
+                        district,
+                    ),
+                )
+            )
     return problems
 
 
@@ -129,11 +171,14 @@ def validate_batch(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> list[l
     if frame.empty:
         return problems
     _context()  # suites bind to the current context when they are built
-    found = _value_problems(frame, run_suite("values", value_suite(catalog), frame))
+    found = _value_problems(
+        frame,
+        run_suite("values", value_suite(catalog), frame),
+        [workbook.code_column for workbook in parsed],
+    )
     wide = rule_frame(frame, catalog)
     if len(wide):
-        found += _rule_problems(frame, wide, run_suite("rules", rule_suite(catalog), wide),
-                                catalog)
+        found += _rule_problems(frame, wide, run_suite("rules", rule_suite(catalog), wide), catalog)
     for file_index, problem in found:
         problems[file_index].append(problem)
     return problems

@@ -20,9 +20,15 @@ def main(verbose: bool) -> None:
     Data lives under CHITIEU_HOME (default ./data): inbox/, archive/, feedback/,
     alerts/ and warehouse.duckdb.
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 for command in (run, demo, check, sql):
     main.add_command(command)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,16 +7,20 @@ from pathlib import Path
 
 import click
 
-ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district_code",
-                "message")
+ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district_code", "message")
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Date that counts as today for period checks (default: today).")
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Date that counts as today for period checks (default: today).",
+)
 def check(files: tuple[Path, ...], as_json: bool, today) -> None:
     """Dry run: validate workbooks without loading them.
 
@@ -50,11 +54,12 @@ def check(files: tuple[Path, ...], as_json: bool, today) -> None:
 
 
 def _text(report: dict) -> str:
-    head = (f"{report['file']}: {report['status']} "
-            f"({report['agency_code'] or '?'} {report['period_code'] or '?'})")
+    head = (
+        f"{report['file']}: {report['status']} "
+        f"({report['agency_code'] or '?'} {report['period_code'] or '?'})"
+    )
     lines = [head]
     for issue in report["issues"]:
         where = "!".join(filter(None, [issue["sheet"], issue["cell"]]))
-        lines.append(f"  {issue['severity']:<7} {issue['rule']:<22} {where:<20} "
-                     f"{issue['message']}")
+        lines.append(f"  {issue['severity']:<7} {issue['rule']:<22} {where:<20} {issue['message']}")
     return "\n".join(lines)

@@ -11,8 +11,12 @@ from warehouse.store import WarehouseMissing, connect_readonly
 @click.command()
 @click.argument("query")
 @output_options
-@click.option("--home", type=click.Path(file_okay=False), envvar="CHITIEU_HOME",
-              help="Project home (default: $CHITIEU_HOME or ./data).")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="CHITIEU_HOME",
+    help="Project home (default: $CHITIEU_HOME or ./data).",
+)
 def sql(query: str, fmt: str, home: str | None) -> None:
     """Run a read-only SQL query on the warehouse.
 

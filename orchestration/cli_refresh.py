@@ -12,14 +12,21 @@ STATUSES = ("accepted", "rejected", "superseded", "duplicate")
 
 
 def home_option(command):
-    return click.option("--home", type=click.Path(file_okay=False), envvar="CHITIEU_HOME",
-                        help="Project home (default: $CHITIEU_HOME or ./data).")(command)
+    return click.option(
+        "--home",
+        type=click.Path(file_okay=False),
+        envvar="CHITIEU_HOME",
+        help="Project home (default: $CHITIEU_HOME or ./data).",
+    )(command)
 
 
 def today_option(command):
-    return click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                        help="Date that counts as today for period checks (default: today).")(
-        command)
+    return click.option(
+        "--today",
+        type=click.DateTime(["%Y-%m-%d"]),
+        default=None,
+        help="Date that counts as today for period checks (default: today).",
+    )(command)
 
 
 def print_summary(summary: RefreshSummary) -> None:
@@ -36,13 +43,15 @@ def print_summary(summary: RefreshSummary) -> None:
 
 def _refresh(home: str | None, today) -> None:
     verbose = click.get_current_context().find_root().params.get("verbose")
-    summary = run_refresh(Home.from_env(home), today.date() if today else None,
-                          "INFO" if verbose else "WARNING")
+    summary = run_refresh(
+        Home.from_env(home), today.date() if today else None, "INFO" if verbose else "WARNING"
+    )
     print_summary(summary)
     if not summary.success:
         raise click.ClickException(
             "the refresh failed; the warehouse is unchanged. Run with -v or open "
-            "`chitieu ui` to see which step failed.")
+            "`chitieu ui` to see which step failed."
+        )
 
 
 @click.command()
@@ -73,8 +82,10 @@ def demo(home: str | None, today) -> None:
     """
     paths = Home.from_env(home).ensure()
     written = stage_sample(paths)
-    click.echo(f"wrote {written} sample workbooks to {paths.inbox}"
-               + (" (the rest are already in the warehouse)" if written else ""))
+    click.echo(
+        f"wrote {written} sample workbooks to {paths.inbox}"
+        + (" (the rest are already in the warehouse)" if written else "")
+    )
     _refresh(home, today)
 
 
@@ -90,8 +101,7 @@ def stage_sample(paths: Home) -> int:
     known: set[str] = set()
     if paths.warehouse.exists():
         with connect_readonly(paths) as con:
-            known = {r[0] for r in con.execute("SELECT file_sha256 FROM etl_submission")
-                     .fetchall()}
+            known = {r[0] for r in con.execute("SELECT file_sha256 FROM etl_submission").fetchall()}
     with tempfile.TemporaryDirectory() as folder:
         fresh = [p for p in generate_sample(Path(folder)) if sha256_of(p) not in known]
         for path in fresh:

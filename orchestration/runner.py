@@ -1,6 +1,5 @@
 """Run the refresh job in-process against a real Dagster instance, and summarise it."""
 
-import os
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,12 +22,15 @@ def _instance(home: Home):
 
     dagster_home = home.dagster_home
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()  # an empty file: default local storage
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    return DagsterInstance.get()
+    settings = dagster_home / "dagster.yaml"
+    if not settings.exists():  # default local storage; no telemetry from an offline office
+        settings.write_text("telemetry:\n  enabled: false\n")
+    return DagsterInstance.from_config(str(dagster_home))
 
 
-def run_refresh(home: Home, today: date | None = None, log_level: str = "WARNING") -> RefreshSummary:
+def run_refresh(
+    home: Home, today: date | None = None, log_level: str = "WARNING"
+) -> RefreshSummary:
     """Execute the same job the schedule runs; the warehouse changes only if it succeeds."""
     from orchestration.definitions import defs
 
@@ -52,15 +54,21 @@ def run_refresh(home: Home, today: date | None = None, log_level: str = "WARNING
 
 def _fill_summary(home: Home, summary: RefreshSummary) -> None:
     with connect_readonly(home) as con:
-        summary.this_run = dict(con.execute(
-            "SELECT status, count(*) FROM etl_submission WHERE run_id = ? GROUP BY ALL",
-            [summary.run_id]).fetchall())
-        summary.overall = dict(con.execute(
-            "SELECT status, count(*) FROM etl_submission GROUP BY ALL").fetchall())
+        summary.this_run = dict(
+            con.execute(
+                "SELECT status, count(*) FROM etl_submission WHERE run_id = ? GROUP BY ALL",
+                [summary.run_id],
+            ).fetchall()
+        )
+        summary.overall = dict(
+            con.execute("SELECT status, count(*) FROM etl_submission GROUP BY ALL").fetchall()
+        )
         latest = con.execute(
             "SELECT max(period_code) FROM review_indicator_totals WHERE period_type = 'half_year'"
         ).fetchall()[0][0]
         summary.latest_period = latest
         summary.latest_totals = con.execute(
             "SELECT indicator_code, indicator_name, total_value, unit FROM review_indicator_totals"
-            " WHERE period_code = ? ORDER BY sort_order", [latest]).fetchall()
+            " WHERE period_code = ? ORDER BY sort_order",
+            [latest],
+        ).fetchall()

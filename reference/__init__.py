@@ -1,4 +1,4 @@
-"""Reference data (agencies, districts, indicators, rules) and the pure helpers every layer shares."""
+"""Reference data (agencies, districts, indicators, rules) and helpers every layer shares."""
 
 from reference.catalog import Agency, Catalog, District, Indicator, Rule, load_catalog
 from reference.text import fold

@@ -151,10 +151,14 @@ def _parse_right(text: str) -> tuple[str, float]:
     return code.strip(), float(factor) if factor else 1.0
 
 
-@cache
 def load_catalog(folder: str | None = None) -> Catalog:
     """Load the catalogue from ``folder`` (or ``CHITIEU_REFERENCE_DIR``, or the bundled data)."""
-    path = Path(folder or os.environ.get("CHITIEU_REFERENCE_DIR") or DEFAULT_DIR)
+    return _load_catalog(str(folder or os.environ.get("CHITIEU_REFERENCE_DIR") or DEFAULT_DIR))
+
+
+@cache
+def _load_catalog(folder: str) -> Catalog:
+    path = Path(folder)
     agencies = {
         r["agency_code"]: Agency(
             r["agency_code"],
@@ -205,8 +209,14 @@ def load_catalog(folder: str | None = None) -> Catalog:
         for r in _rows(path, "indicators.csv")
     }
     rules = [
-        Rule(r["rule_id"], r["left"], r["operator"], *_parse_right(r["right"]), r["severity"],
-             r["description_vi"])
+        Rule(
+            r["rule_id"],
+            r["left"],
+            r["operator"],
+            *_parse_right(r["right"]),
+            r["severity"],
+            r["description_vi"],
+        )
         for r in _rows(path, "rules.csv")
     ]
     unit_factors = {

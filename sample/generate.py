@@ -64,7 +64,25 @@ DERIVED = {
 PROVINCE_LEVEL = ("TT_HOI_NGHI", "ASXH_QUA", "PT_DAN_VAN_KHEO")  # may have a Cấp tỉnh part
 HELPED_DISTRICT = "373"  # Gia Viễn: the district helped to the new-countryside standard
 FIXED_CELLS = {"NTM_HUYEN": HELPED_DISTRICT}
-FLAT_BELOW = 20  # smaller counts repeat each half: a step of one would be 5% or more
+FLAT_BELOW = 20  # below, a trend step of one would exceed 5% a half
+# Offsets of 2017S1..2018S2 from the 2019S1 value for small counts: with any prefix,
+# the whole series or all but one value as history, each value keeps a modified
+# z-score (median/MAD) of at most 3.5, and a history whose MAD is 0 is followed by its
+# median. Found by enumerating {-1, 0, 1}^4.
+SMALL_PATTERNS = (
+    (-1, 0, 1, -1),
+    (-1, 0, 1, 1),
+    (-1, 1, 0, -1),
+    (-1, 1, 0, 1),
+    (0, -1, 1, -1),
+    (0, -1, 1, 1),
+    (0, 1, -1, -1),
+    (0, 1, -1, 1),
+    (1, -1, 0, -1),
+    (1, -1, 0, 1),
+    (1, 0, -1, -1),
+    (1, 0, -1, 1),
+)
 
 # The inbox's defects: (agency, half) of each.
 REJECTED = ("TD", "2019S1", "QP_NHAP_NGU")  # a district cell typed as "khoảng 40"
@@ -92,6 +110,7 @@ class PlannedFile:
     overrides: dict[Cell, str] = field(default_factory=dict)  # cell -> text written instead
     billions: bool = False  # money rows in "tỷ đồng"
     copy_of: str | None = None  # a duplicate: same bytes as that file
+    notes: dict[str, str] = field(default_factory=dict)  # indicator -> Ghi chú
 
 
 # --- splitting ------------------------------------------------------------------
@@ -115,9 +134,15 @@ def split_total(total: int, weights: dict, rng: random.Random | None = None) -> 
 
 
 def _series(rng: random.Random, value: int) -> list[int]:
-    """Five half-year values ending in ``value``: flat, or an even trend of at most 20%."""
-    if value < FLAT_BELOW:
+    """Five half-year values ending in ``value``, none an outlier against the others.
+
+    Large values follow an even trend of at most 20%; small ones move by one along a
+    pattern whose median/MAD z-score stays low against any prefix; 0 and 1 stay flat.
+    """
+    if value < 2:
         return [value] * len(HALVES)
+    if value < FLAT_BELOW:
+        return [value + offset for offset in rng.choice(SMALL_PATTERNS)] + [value]
     step = max(1, round(value * rng.uniform(0.025, 0.05)))
     sign = rng.choice((1, -1))
     last = len(HALVES) - 1
@@ -164,7 +189,9 @@ def _values_2019(catalog: Catalog, rng: random.Random) -> dict[str, Values]:
             continue
         shares = split_total(TOTALS_2019S1[ind], {a: rng.uniform(0.5, 1.5) for a in reporting[ind]})
         for agency in reporting[ind]:
-            plan = _cell_plan(rng, agency, ind, districts, province if with_province[agency] else None)
+            plan = _cell_plan(
+                rng, agency, ind, districts, province if with_province[agency] else None
+            )
             weights = {c: rng.uniform(0.3, 1.7) if filled else 0.0 for c, filled in plan.items()}
             for cell, value in split_total(shares[agency], weights).items():
                 values[agency][ind, cell] = value
@@ -186,7 +213,9 @@ def _history(catalog: Catalog, rng: random.Random, latest: dict[str, Values]) ->
     money = {c for c, i in catalog.indicators.items() if i.value_kind == "money"}
     by_half: dict[str, dict[str, Values]] = {h: defaultdict(dict) for h in HALVES}
     for agency, cells in sorted(latest.items()):
-        series = {cell: _series(rng, v) for cell, v in sorted(cells.items()) if cell[0] not in money}
+        series = {
+            cell: _series(rng, v) for cell, v in sorted(cells.items()) if cell[0] not in money
+        }
         for (ind, district), value in sorted(cells.items()):
             if ind in money:
                 counts = series[money_base[ind], district]
@@ -256,7 +285,9 @@ def _tasks(
     rows = []
     for text, result in zip(texts, results, strict=True):
         month = rng.randint(period.start_date.month, period.end_date.month)
-        deadline = parse_period(f"{period.year}{month:02d}").end_date if rng.random() < 0.6 else None
+        deadline = (
+            parse_period(f"{period.year}{month:02d}").end_date if rng.random() < 0.6 else None
+        )
         lead = rng.choice((agency.name, agency.short_name, None))
         note = rng.choice(UNFINISHED_NOTES) if result != RESULTS[0] and rng.random() < 0.4 else None
         rows.append(TaskRow(text, kind, result, lead, deadline, note))
@@ -280,7 +311,13 @@ def _agency_text(rng: random.Random, agency: Agency) -> str:
 
 def _period_text(rng: random.Random, period: Period) -> str:
     label = period.label_vi
-    forms = [label, label, label.upper(), strip_diacritics(label), unicodedata.normalize("NFD", label)]
+    forms = [
+        label,
+        label,
+        label.upper(),
+        strip_diacritics(label),
+        unicodedata.normalize("NFD", label),
+    ]
     if period.start_date.month == 1:
         forms.append(label.replace(" đầu", ""))  # "6 tháng năm 2019" means the first half
     return rng.choice(forms)
@@ -333,30 +370,25 @@ def _received(rng: random.Random, period: Period, days: int | None = None) -> da
 # --- rows -----------------------------------------------------------------------
 
 
-def indicator_rows(
-    catalog: Catalog,
-    agency: str,
-    values: Values,
-    overrides: dict[Cell, str] | None = None,
-    billions: bool = False,
-) -> list[IndicatorRow]:
+def indicator_rows(catalog: Catalog, planned: PlannedFile) -> list[IndicatorRow]:
     """The agency's expected indicators in catalogue order, values in the written unit."""
     province = catalog.province_member().code
-    overrides = overrides or {}
-    codes = sorted(catalog.expected_indicators[agency], key=lambda c: catalog.indicators[c].sort_order)
+    codes = sorted(
+        catalog.expected_indicators[planned.agency], key=lambda c: catalog.indicators[c].sort_order
+    )
     rows = []
     for code in codes:
         ind = catalog.indicators[code]
         divisor, unit = 1, ind.unit
         if ind.value_kind == "money":
-            divisor = 10_000 if billions else 10  # tenths of a million -> billion / million
-            unit = "tỷ đồng" if billions else unit
+            divisor = 10_000 if planned.billions else 10  # tenths of a million -> written unit
+            unit = "tỷ đồng" if planned.billions else unit
         cells: dict[str, int | float | str] = {}
-        for (ind_code, cell), value in values.items():
+        for (ind_code, cell), value in planned.values.items():
             if ind_code == code:
                 cells[cell] = value / divisor if divisor != 1 else value
         total = None
-        for cell, text in overrides.items():
+        for cell, text in planned.overrides.items():
             if cell[0] == code:
                 total = sum(v for v in cells.values() if isinstance(v, int | float))
                 cells[cell[1]] = text
@@ -367,6 +399,7 @@ def indicator_rows(
                 unit,
                 {c: v for c, v in cells.items() if c != province},
                 cells.get(province),
+                note=planned.notes.get(code),
                 group=ind.group,
                 total=total,
             )
@@ -406,10 +439,14 @@ def plan_sample(catalog: Catalog | None = None) -> list[PlannedFile]:
             received = _received(rng, period)
             report_date = received.date() - timedelta(days=rng.randint(0, 1))
             has_province = any(cell == province for _, cell in values)
-            layout = _layout(rng, agency, period, districts, report_date, two_rows.pop(), has_province)
+            layout = _layout(
+                rng, agency, period, districts, report_date, two_rows.pop(), has_province
+            )
             n, done = task_counts[code, half]
             tasks = _tasks(rng, agency, period, n, done)
-            files.append(PlannedFile(f"{half}_{code}.xlsx", code, half, received, values, tasks, layout))
+            files.append(
+                PlannedFile(f"{half}_{code}.xlsx", code, half, received, values, tasks, layout)
+            )
     files = _add_defects(catalog, files, by_half)
     return sorted(files, key=lambda f: (f.received_at, f.file_name))
 
@@ -438,6 +475,7 @@ def _add_defects(catalog: Catalog, files: list[PlannedFile], by_half: dict) -> l
     bad = replace(good, file_name=f"{half}_{agency}.xlsx", received_at=bad_at)
     bad.layout = replace(good.layout, report_date=bad_day)
     bad.overrides = {cell: f"khoảng {round(good.values[cell], -1)}"}
+    good.notes = {indicator: "Sửa lại số liệu"}
     # (b) duplicate: the same bytes sent again under another name.
     agency, half = DUPLICATED
     original = _find(files, agency, half)
@@ -459,6 +497,8 @@ def _add_defects(catalog: Catalog, files: list[PlannedFile], by_half: dict) -> l
     for ind in REVISED_INDICATORS:
         first.values[ind, district] = earlier[ind, district]
     assert first.values != corrected.values, "the revision must change a value"
+    name = next(d.name for d in catalog.districts if d.code == district)
+    corrected.notes = {ind: f"Điều chỉnh số liệu {name}" for ind in REVISED_INDICATORS}
     # (d) late: received well after the deadline.
     agency, half, days = LATE
     late = _find(files, agency, half)
@@ -493,10 +533,7 @@ def generate_sample(folder: Path) -> list[Path]:
         if planned.copy_of is not None:
             data = written[planned.copy_of]
         else:
-            rows = indicator_rows(
-                catalog, planned.agency, planned.values, planned.overrides, planned.billions
-            )
-            wb = build_workbook(rows, planned.tasks, planned.layout)
+            wb = build_workbook(indicator_rows(catalog, planned), planned.tasks, planned.layout)
             saved_at = planned.received_at.replace(tzinfo=None) - timedelta(hours=1)
             data = workbook_bytes(wb, saved_at)
         written[planned.file_name] = data

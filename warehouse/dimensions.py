@@ -7,11 +7,12 @@ import duckdb
 import pandas as pd
 
 from reference import Catalog
-from reference.periods import parse_period, parents
+from reference.periods import parents, parse_period
 
 
-def _with_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, natural: list[str],
-               frame: pd.DataFrame) -> pd.DataFrame:
+def _with_keys(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, natural: list[str], frame: pd.DataFrame
+) -> pd.DataFrame:
     existing = con.execute(
         f"SELECT {key}, {', '.join(f'CAST({c} AS VARCHAR) AS {c}' for c in natural)} FROM {table}"
     ).df()
@@ -46,8 +47,12 @@ def sync_reference(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
         }
         for a in catalog.agencies.values()
     )
-    _upsert(con, "dim_agency", "agency_key",
-            _with_keys(con, "dim_agency", "agency_key", ["agency_code"], agencies))
+    _upsert(
+        con,
+        "dim_agency",
+        "agency_key",
+        _with_keys(con, "dim_agency", "agency_key", ["agency_code"], agencies),
+    )
     districts = pd.DataFrame(
         {
             "district_code": d.code,
@@ -60,8 +65,13 @@ def sync_reference(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
         }
         for d in catalog.districts
     )
-    keyed = _with_keys(con, "dim_district", "district_key", ["district_code", "valid_from"],
-                       districts.assign(valid_from=districts.valid_from.dt.date))
+    keyed = _with_keys(
+        con,
+        "dim_district",
+        "district_key",
+        ["district_code", "valid_from"],
+        districts.assign(valid_from=districts.valid_from.dt.date),
+    )
     _upsert(con, "dim_district", "district_key", keyed)
     indicators = pd.DataFrame(
         {
@@ -74,8 +84,12 @@ def sync_reference(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
         }
         for i in catalog.indicators.values()
     )
-    _upsert(con, "dim_indicator", "indicator_key",
-            _with_keys(con, "dim_indicator", "indicator_key", ["indicator_code"], indicators))
+    _upsert(
+        con,
+        "dim_indicator",
+        "indicator_key",
+        _with_keys(con, "dim_indicator", "indicator_key", ["indicator_code"], indicators),
+    )
 
 
 def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
@@ -103,15 +117,21 @@ def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
         }
         for p in periods
     )
-    _upsert(con, "dim_period", "period_key",
-            _with_keys(con, "dim_period", "period_key", ["period_code"], frame))
+    _upsert(
+        con,
+        "dim_period",
+        "period_key",
+        _with_keys(con, "dim_period", "period_key", ["period_code"], frame),
+    )
 
 
 def sync_settings(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
     """Replace the reporting and programme settings with the catalogue's."""
     reporting = pd.DataFrame(
-        [(agency, period_type, days) for (agency, period_type), days in
-         catalog.deadline_days.items()],
+        [
+            (agency, period_type, days)
+            for (agency, period_type), days in catalog.deadline_days.items()
+        ],
         columns=["agency_code", "period_type", "deadline_days"],
     )
     programs = pd.DataFrame(

@@ -72,12 +72,19 @@ def triage_arrivals(con: duckdb.DuckDBPyConnection | None, arrivals: Sequence[Ar
 
 
 def _next_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT coalesce(max(submission_id), 0) FROM etl_submission")
-               .fetchall()[0][0]) + 1
+    return (
+        int(
+            con.execute("SELECT coalesce(max(submission_id), 0) FROM etl_submission").fetchall()[0][
+                0
+            ]
+        )
+        + 1
+    )
 
 
-def _record_frame(submissions: Sequence[Submission], ids: list[int], run_id: str,
-                  archive_paths: Sequence[str]) -> pd.DataFrame:
+def _record_frame(
+    submissions: Sequence[Submission], ids: list[int], run_id: str, archive_paths: Sequence[str]
+) -> pd.DataFrame:
     now = datetime.now()
     return pd.DataFrame(
         {
@@ -106,23 +113,48 @@ def _issue_frame(submissions: Sequence[Submission], ids: list[int]) -> pd.DataFr
         for s, sid in zip(submissions, ids, strict=True)
         for p in s.problems
     ]
-    columns = ["submission_id", "severity", "rule", "sheet", "cell", "indicator_code",
-               "district_code", "message"]
+    columns = [
+        "submission_id",
+        "severity",
+        "rule",
+        "sheet",
+        "cell",
+        "indicator_code",
+        "district_code",
+        "message",
+    ]
     return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 def _value_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
     index = {name: i for i, name in enumerate(VALUE_COLUMNS)}
     rows = [
-        (sid, s.parsed.agency_code, s.parsed.period_code, s.arrival.received_at,
-         v[index["indicator_code"]], v[index["district_code"]], v[index["value"]],
-         v[index["sheet"]], v[index["cell"]])
+        (
+            sid,
+            s.parsed.agency_code,
+            s.parsed.period_code,
+            s.arrival.received_at,
+            v[index["indicator_code"]],
+            v[index["district_code"]],
+            v[index["value"]],
+            v[index["sheet"]],
+            v[index["cell"]],
+        )
         for sid, s in accepted
         for v in s.parsed.values
         if v[index["role"]] != "total" and v[index["value"]] is not None
     ]
-    columns = ["submission_id", "agency_code", "period_code", "received_at", "indicator_code",
-               "district_code", "value", "sheet", "cell"]
+    columns = [
+        "submission_id",
+        "agency_code",
+        "period_code",
+        "received_at",
+        "indicator_code",
+        "district_code",
+        "value",
+        "sheet",
+        "cell",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -132,9 +164,22 @@ def _task_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
         for sid, s in accepted
         for task in s.parsed.tasks
     ]
-    columns = ["submission_id", "agency_code", "period_code", "received_at", "sheet", "cell",
-               "row", "task_no", "task_name", "task_kind", "status", "lead_agency_code",
-               "deadline", "note"]
+    columns = [
+        "submission_id",
+        "agency_code",
+        "period_code",
+        "received_at",
+        "sheet",
+        "cell",
+        "row",
+        "task_no",
+        "task_name",
+        "task_kind",
+        "status",
+        "lead_agency_code",
+        "deadline",
+        "note",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -147,9 +192,13 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     con.unregister("incoming_rows")
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, catalog: Catalog,
-               submissions: Sequence[Submission], archive_paths: Sequence[str],
-               run_id: str) -> list[int]:
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    submissions: Sequence[Submission],
+    archive_paths: Sequence[str],
+    run_id: str,
+) -> list[int]:
     """Record every submission of the batch and put the accepted ones in force.
 
     The caller owns the transaction. Returns the new submission ids, in order.

@@ -6,6 +6,7 @@ only cells holding an ``<f>`` element are looked at, found with ``bytes.find``.
 
 import html
 import re
+from functools import lru_cache
 
 from workbooks.limits import column_number
 
@@ -39,10 +40,12 @@ def uncached_formulas(xml: bytes) -> dict[tuple[int, int], str]:
         if xml[pos + len(needle) : pos + len(needle) + 1] not in (b">", b" ", b"/"):
             pos = xml.find(needle, pos + 1)  # <formula> of a rule, not a cell formula
             continue
-        start = max(xml.rfind(prefix, 0, pos) for prefix in _CELL_START)
+        window = max(0, pos - 2048)  # a cell's start tag is just before its formula
+        start = max(xml.rfind(prefix, window, pos) for prefix in _CELL_START)
         end = xml.find(b"c>", pos)
         if start == -1 or end == -1:
-            break
+            pos = xml.find(needle, pos + 1)
+            continue
         _one_cell(xml[start : end + 2], masters, found)
         pos = xml.find(needle, end)
     return found
@@ -100,6 +103,7 @@ def sum_range(text: str) -> tuple[int, int, int, int] | None:
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
+@lru_cache(maxsize=1024)
 def column_letters(number: int) -> str:
     """1-based column number to letters: 1 -> A, 28 -> AB."""
     letters = ""

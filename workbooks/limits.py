@@ -23,6 +23,20 @@ MAX_SHEET_COLUMNS = 1_000  # columns of one worksheet
 MAX_SHEETS = 100
 
 _CHUNK = 1024 * 1024
+# Members no parser decompresses: only their central-directory entries are checked.
+_UNREAD_PREFIXES = (
+    "docProps/",
+    "customXml/",
+    "xl/media/",
+    "xl/theme/",
+    "xl/drawings/",
+    "xl/charts/",
+    "xl/printerSettings/",
+    "xl/embeddings/",
+    "xl/diagrams/",
+    "Thumbnails/",
+    "Pictures/",
+)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -31,7 +45,10 @@ _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([^\"]*)\"")
-_CELL_REF = re.compile(rb"\br=\"([A-Z]{1,3})?(\d{1,9})\"")
+# A row or cell reference that may be beyond the limits: a 3-letter column or 5+ digit row.
+# (No leading \b: a literal start lets the regex engine scan fast; the byte before is
+# checked in code.)
+_FAR_REF = re.compile(rb"r=\"(?:([A-Z]{3})(\d+)|([A-Z]{0,2})(\d{5,}))\"")
 _REF_PART = re.compile(r"([A-Z]{1,3})?(\d+)?")
 
 MSG_TOO_BIG = (
@@ -76,9 +93,7 @@ def inspect_file(data: bytes) -> Inspection:
     if not data:
         raise UnreadableFile(MSG_EMPTY)
     if len(data) > MAX_FILE_BYTES:
-        raise UnreadableFile(
-            MSG_TOO_BIG.format(size=len(data) / 1024 / 1024, limit=MAX_FILE_BYTES // 1024 // 1024)
-        )
+        raise UnreadableFile(too_big_message(len(data)))
     if data.startswith(_OLE_MAGIC):
         if _ENCRYPTED_STREAM in data:
             raise UnreadableFile(MSG_ENCRYPTED)
@@ -86,6 +101,10 @@ def inspect_file(data: bytes) -> Inspection:
     if not data.startswith(_ZIP_MAGIC):
         raise UnreadableFile(MSG_NOT_WORKBOOK)
     return _inspect_zip(data)
+
+
+def too_big_message(size: int) -> str:
+    return MSG_TOO_BIG.format(size=size / 1024 / 1024, limit=MAX_FILE_BYTES // 1024 // 1024)
 
 
 def _inspect_zip(data: bytes) -> Inspection:
@@ -103,6 +122,9 @@ def _inspect_zip(data: bytes) -> Inspection:
         total += info.file_size
         if info.file_size > MAX_MEMBER_UNCOMPRESSED or total > MAX_TOTAL_UNCOMPRESSED:
             raise UnreadableFile(MSG_BOMB.format(detail=f"hơn {total // 1024 // 1024} MB"))
+        if info.compress_size > info.file_size + info.file_size // 100 + 1024:
+            # Deflate never grows data this much: the declared size is a lie.
+            raise UnreadableFile(MSG_NOT_WORKBOOK)
         if info.file_size > RATIO_CHECK_FROM and (
             info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
         ):
@@ -117,12 +139,13 @@ def _inspect_zip(data: bytes) -> Inspection:
         kind = "ods"
     else:
         raise UnreadableFile(MSG_NOT_WORKBOOK)
-    # Decompress every member once, bounded by its declared size: a member whose real
-    # content differs from the central directory fails zipfile's length or CRC check.
+    # Decompress every member a parser reads, bounded by its declared size: a member whose
+    # real content differs from the central directory fails zipfile's length or CRC check.
     members: dict[str, bytes] = {}
     try:
         for info in infos:
-            members[info.filename] = _read_member(archive, info)
+            if not info.filename.startswith(_UNREAD_PREFIXES):
+                members[info.filename] = _read_member(archive, info)
     except UnreadableFile:
         raise
     except Exception as exc:  # zlib.error, BadZipFile (CRC), NotImplementedError (method)
@@ -202,10 +225,14 @@ def _xml_extent(xml: bytes) -> tuple[int, int]:
                 cols = max(cols, column_number(rm[1]) if rm[1] else 0)
     # Row elements are counted too, for sheets without r attributes.
     rows = max(rows, xml.count(b"<row") + xml.count(b":row "))
-    for m in _CELL_REF.finditer(xml):
-        rows = max(rows, int(m[2]))
-        if m[1]:
-            cols = max(cols, column_number(m[1].decode("ascii")))
+    # Only references that might be far away are looked at (one C-speed scan otherwise).
+    for m in _FAR_REF.finditer(xml):
+        if xml[m.start() - 1 : m.start()] not in (b" ", b"\t", b"\n", b"\r"):
+            continue
+        letters, number = (m[1], m[2]) if m[1] else (m[3], m[4])
+        rows = max(rows, int(number))
+        if letters:
+            cols = max(cols, column_number(letters.decode("ascii")))
     return rows, cols
 
 

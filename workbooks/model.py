@@ -60,6 +60,7 @@ class ParsedWorkbook:
     values: list[tuple] = field(default_factory=list)  # rows shaped as VALUE_COLUMNS
     tasks: list[tuple] = field(default_factory=list)  # rows shaped as TASK_COLUMNS
     problems: list[Problem] = field(default_factory=list)
+    code_column: str | None = None  # column letter of "Mã chỉ tiêu", for row-level problems
 
     @property
     def has_errors(self) -> bool:

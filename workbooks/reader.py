@@ -8,26 +8,35 @@ are found in the worksheet XML by ``workbooks.formulas``; hostile files are refu
 """
 
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from reference.catalog import Catalog
+from reference.catalog import Catalog, DistrictMatch
 from reference.periods import Period, parse_period
 from reference.text import fold
-from workbooks.formulas import address, sum_range, uncached_formulas
+from workbooks.formulas import address, column_letters, sum_range, uncached_formulas
 from workbooks.limits import (
     MAX_FILE_BYTES,
     Inspection,
     UnreadableFile,
     check_sheet_size,
     inspect_file,
+    too_big_message,
 )
 from workbooks.model import ERROR, ParsedWorkbook, Problem
-from workbooks.numbers import FORMULA_WITHOUT_VALUE, describe_raw, is_blank, parse_number
+from workbooks.numbers import (
+    FORMULA_WITHOUT_VALUE,
+    NOT_A_NUMBER,
+    describe_raw,
+    is_blank,
+    parse_number,
+)
 from workbooks.phrases import (
     ACCEPTED_PERIOD_FORMS_VI,
     is_footer,
@@ -94,6 +103,20 @@ _TASK_STATUSES = {
 _SECTION_NUMBER = re.compile(r"([IVXLC]+|[A-Z])[.)]?", re.I)
 _SECTION_TEXT = re.compile(r"([IVXLC]+|[A-Z])[.)]\s")
 
+HEADER_TEXT_MAX = 60  # longer text cannot be a header or label we look for
+_CATALOG_CACHE: dict[int, tuple[Catalog, dict]] = {}
+
+
+@lru_cache(maxsize=16384)
+def _fold_text(text: str) -> str:
+    return fold(text)
+
+
+def _key(raw: object) -> str:
+    """``fold`` of a text cell (cached: the same headers recur in every file), else ``""``."""
+    return _fold_text(raw) if isinstance(raw, str) else ""
+
+
 MSG_UNEXPECTED = (
     "Không đọc được tệp do cấu trúc bảng tính bất thường. Hãy mở tệp bằng Excel, "
     "lưu lại dưới dạng “Excel Workbook (*.xlsx)” rồi gửi lại."
@@ -155,9 +178,11 @@ class _Sheet:
 
     def read(self, r: int, c: int, _seen: frozenset = frozenset()) -> tuple:
         """``(raw, value, parse_rule)`` of a value cell; raw None when empty."""
-        formula = self.formulas.get((r, c))
+        formula = self.formulas.get((r, c)) if self.formulas else None
         if formula is None:
             raw = self.get(r, c)
+            if type(raw) is float:  # the common case, as calamine gives numbers
+                return (raw, raw, None) if math.isfinite(raw) else (raw, None, NOT_A_NUMBER)
             if is_blank(raw):
                 return None, None, None
             value, rule = parse_number(raw)
@@ -168,7 +193,7 @@ class _Sheet:
             return raw, value, rule
         raw = "=" + formula
         bounds = sum_range(formula)
-        if bounds is None or (r, c) in _seen:
+        if bounds is None:
             return raw, None, FORMULA_WITHOUT_VALUE
         r1, c1, r2, c2 = bounds
         if (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_SUM_CELLS:
@@ -176,16 +201,12 @@ class _Sheet:
         total, seen = 0.0, _seen | {(r, c)}
         for rr in range(r1, r2 + 1):
             for cc in range(c1, c2 + 1):
+                if (rr, cc) in seen:  # a circular reference
+                    return raw, None, FORMULA_WITHOUT_VALUE
                 _, value, _ = self.read(rr, cc, seen)
                 if value is not None:
                     total += value
         return raw, total, None
-
-    def merge_at(self, r: int, c: int) -> tuple | None:
-        for (r1, c1), (r2, c2) in self.merged:
-            if r1 <= r <= r2 and c1 <= c <= c2:
-                return (r1, c1), (r2, c2)
-        return None
 
 
 @dataclass
@@ -239,12 +260,8 @@ class _Reader:
             self._read_tasks(*task_sheet)
 
     def _read_bytes(self, size: int) -> bytes:
-        if size > MAX_FILE_BYTES:
-            mb = MAX_FILE_BYTES // 1024 // 1024
-            raise UnreadableFile(
-                f"Tệp quá lớn ({size / 1024 / 1024:.1f} MB; tối đa {mb} MB). Hãy gửi đúng biểu "
-                "mẫu báo cáo, xóa các trang tính và hình ảnh không cần thiết rồi lưu lại."
-            )
+        if size > MAX_FILE_BYTES:  # refused before reading a byte
+            raise UnreadableFile(too_big_message(size))
         try:
             with open(self.path, "rb") as handle:
                 return handle.read(MAX_FILE_BYTES + 1)
@@ -286,7 +303,7 @@ class _Reader:
                     if weak is None:
                         weak = (sheet, r)
                     if indicator is None and any(
-                        _COLUMN_ROLES.get(fold(raw)) == "total" for raw in sheet.row(r)
+                        _COLUMN_ROLES.get(_key(raw)) == "total" for raw in sheet.row(r)
                     ):
                         indicator = (sheet, r)
                 elif task is None:
@@ -305,7 +322,7 @@ class _Reader:
                 if not isinstance(raw, str) or not raw.strip():
                     continue
                 label, colon, after = raw.partition(":")
-                key = _LABELS.get(fold(label))
+                key = _LABELS.get(_key(label)) if len(label) < HEADER_TEXT_MAX else None
                 if key is None or key in found:
                     continue
                 value, where = None, address(r, c)
@@ -408,8 +425,9 @@ class _Reader:
 
     def _read_header(self, sheet: _Sheet, h: int) -> _Columns:
         top_row, below = sheet.row(h), sheet.row(h + 1)
-        code_col = next(c for c, raw in enumerate(top_row) if fold(raw) == "ma chi tieu")
-        captions = any(fold(raw).startswith(_CAPTION_START) for raw in top_row)
+        code_col = next(c for c, raw in enumerate(top_row) if _key(raw) == "ma chi tieu")
+        self.result.code_column = column_letters(code_col + 1)
+        captions = any(_key(raw).startswith(_CAPTION_START) for raw in top_row)
         vertical = any(r1 == h and r2 > h for (r1, _), (r2, _) in sheet.merged)
         two_rows = (captions or vertical) and is_blank(sheet.get(h + 1, code_col))
         cols = _Columns(h, h + 2 if two_rows else h + 1)
@@ -417,14 +435,14 @@ class _Reader:
         for c in range(width):
             top = sheet.get(h, c)
             bottom = sheet.get(h + 1, c) if two_rows else ""
-            top_role = _COLUMN_ROLES.get(fold(top))
-            if fold(top).startswith(_CAPTION_START):
+            top_role = _COLUMN_ROLES.get(_key(top))
+            if _key(top).startswith(_CAPTION_START):
                 top_role = "caption"
             if top_role not in (None, "caption"):
                 role, r, text = top_role, h, top
             elif not is_blank(bottom):
                 r, text = h + 1, bottom
-                role = _COLUMN_ROLES.get(fold(bottom))
+                role = _COLUMN_ROLES.get(_key(bottom))
             elif top_role is None and not is_blank(top):
                 role, r, text = None, h, top
             else:
@@ -439,8 +457,25 @@ class _Reader:
             self._district_column(sheet, cols, r, c, describe_raw(text))
         return cols
 
+    def _cached(self, key: tuple, compute):
+        """Memoise a catalogue look-up across files: the same headers and units recur."""
+        owner, cache = _CATALOG_CACHE.get(id(self.catalog), (None, None))
+        if owner is not self.catalog or cache is None or len(cache) > 8192:
+            cache = {}
+            _CATALOG_CACHE.clear()
+            _CATALOG_CACHE[id(self.catalog)] = (self.catalog, cache)
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
+    def _match_district(self, text: str) -> DistrictMatch:
+        return self._cached(
+            ("district", text, self.period),
+            lambda: self.catalog.match_district(text, self.period),
+        )
+
     def _district_column(self, sheet: _Sheet, cols: _Columns, r: int, c: int, text: str) -> None:
-        match = self.catalog.match_district(text, self.period)
+        match = self._match_district(text)
         cell = address(r, c)
         if match.district is not None:
             cols.districts.append((c, match.district.code))
@@ -465,7 +500,10 @@ class _Reader:
         parts = [(c, "district", code) for c, code in cols.districts]
         if cols.province is not None:
             parts.append((cols.province, "province", self.catalog.province_member().code))
+        if cols.total is not None:
+            parts.append((cols.total, "total", None))
         formula_rows = {r for r, _ in sheet.formulas}
+        name_of_sheet = sheet.name
         for r in range(cols.data_start, sheet.height):
             row = sheet.row(r)
             first = next((raw for raw in row if not is_blank(raw)), None)
@@ -480,17 +518,14 @@ class _Reader:
             name, unit = sheet.text(r, cols.name), sheet.text(r, cols.unit)
             note = sheet.text(r, cols.note)
             factor = self._unit_factor(sheet, r, cols, code, unit)
-            cells = [(c, role, district) for c, role, district in parts]
-            if cols.total is not None:
-                cells.append((cols.total, "total", None))
-            for c, role, district in cells:
+            for c, role, district in parts:
                 raw, value, rule = sheet.read(r, c)
                 if raw is None and role != "total":
                     continue
                 if value is not None and factor != 1.0:
                     value = round(value * factor, 9)
                 values.append(
-                    (sheet.name, address(r, c), r + 1, code, name, role, district, raw, value,
+                    (name_of_sheet, address(r, c), r + 1, code, name, role, district, raw, value,
                      rule, unit, note)
                 )  # fmt: skip
 
@@ -498,7 +533,9 @@ class _Reader:
         indicator = self.catalog.indicators.get(code)
         if indicator is None or unit is None:
             return 1.0
-        factor = self.catalog.unit_factor(unit, indicator)
+        factor = self._cached(
+            ("unit", unit, code), lambda: self.catalog.unit_factor(unit, indicator)
+        )
         if factor is not None:
             return factor
         cell = address(r, cols.unit)
@@ -517,7 +554,7 @@ class _Reader:
     def _read_tasks(self, sheet: _Sheet, h: int) -> None:
         cols: dict[str, int] = {}
         for c, raw in enumerate(sheet.row(h)):
-            role = _TASK_ROLES.get(fold(raw))
+            role = _TASK_ROLES.get(_key(raw))
             if role is not None and role not in cols:
                 cols[role] = c
         missing = [label for role, label in (("kind", "Loại"), ("status", "Kết quả"))
@@ -568,12 +605,12 @@ class _Reader:
         if text is None:
             bad("text", f"nhiệm vụ ở dòng {r + 1} chưa có nội dung. Hãy ghi nội dung nhiệm vụ "
                 "hoặc xóa dòng này.")  # fmt: skip
-        kind = _TASK_KINDS.get(fold(field_text["kind"]))
+        kind = _TASK_KINDS.get(_key(field_text["kind"]))
         if kind is None:
             shown = f"loại nhiệm vụ {_quote(field_text['kind'])} không hợp lệ" if field_text[
                 "kind"] else "chưa ghi loại nhiệm vụ"  # fmt: skip
             bad("kind", f"{shown}. Hãy ghi “Chung” hoặc “Đăng ký”.")
-        status = _TASK_STATUSES.get(fold(field_text["status"]))
+        status = _TASK_STATUSES.get(_key(field_text["status"]))
         if status is None:
             shown = f"kết quả {_quote(field_text['status'])} không hợp lệ" if field_text[
                 "status"] else "chưa ghi kết quả thực hiện"  # fmt: skip
@@ -603,7 +640,8 @@ class _Reader:
 def _find_header(sheet: _Sheet, needed: tuple[str, ...], roles: dict | None = None) -> int | None:
     """The first row within the search window having every ``needed`` header."""
     for r in range(min(HEADER_SEARCH_ROWS, len(sheet.rows))):
-        keys = {fold(raw) for raw in sheet.rows[r] if isinstance(raw, str)}
+        row = sheet.rows[r]
+        keys = {_key(raw) for raw in row if isinstance(raw, str) and len(raw) < HEADER_TEXT_MAX}
         if roles is None:
             if all(n in keys for n in needed):
                 return r

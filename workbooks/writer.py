@@ -47,7 +47,7 @@ _INSTRUCTIONS = (
     "phần do cấp tỉnh thực hiện ghi vào cột cấp tỉnh.",
     "2. Ô để trống là chưa có số liệu; không thực hiện thì ghi 0 hoặc dấu gạch ngang.",
     "3. Số lớn dùng dấu chấm phân cách hàng nghìn, dấu phẩy cho phần thập phân.",
-    "4. Gửi biểu về Ban Dân vận Tỉnh ủy đúng hạn quy định.",
+    "4. Gửi biểu về cơ quan thường trực đúng thời hạn quy định.",
 )
 
 
@@ -92,6 +92,7 @@ class SubmissionLayout:
     total_first: bool = False  # "Tổng cộng" right after the unit column
     section_rows: bool = False
     title_rows: bool = False
+    title_text: str = "BÁO CÁO KẾT QUẢ THỰC HIỆN CHỈ TIÊU CÔNG TÁC DÂN VẬN"
     footer_place: str | None = None  # e.g. "Ninh Bình": adds date line and signatures
     instructions: str | None = None  # None, "before" or "after" the data sheets
     indicator_sheet: str = "Chỉ tiêu"
@@ -249,7 +250,7 @@ def _write_header(ws: Worksheet, row: int, cols: _Columns, layout: SubmissionLay
         cols.districts[d.code]: district_header(d, layout.district_header_style)
         for d in layout.districts
     }
-    if not layout.two_row_header:
+    if not layout.two_row_header or not names:
         for col, text in sorted({**fixed, **names}.items()):
             _header_cell(ws, row, col, text)
         return row + 1
@@ -305,7 +306,8 @@ def _write_indicator(
     shown = [_shown(v, layout) for v in parts]
     all_numeric = all(v is None or v == "-" or isinstance(v, int | float) for v in shown)
     total = _row_total(row, parts)
-    if total is not None and row.total is None and layout.total_formula and all_numeric:
+    formula = layout.total_formula and all_numeric and bool(parts)
+    if total is not None and row.total is None and formula:
         first, last = cols.parts
         ws.cell(r, cols.total, f"=SUM({get_column_letter(first)}{r}:{get_column_letter(last)}{r})")
     elif total is not None:
@@ -350,7 +352,7 @@ def write_indicator_sheet(
     if layout.title_rows:
         _write_title(ws, 1, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", cols.width)
         _write_title(ws, 2, "Độc lập - Tự do - Hạnh phúc", cols.width, bold=False)
-        _write_title(ws, 4, "BÁO CÁO KẾT QUẢ THỰC HIỆN CHỈ TIÊU CÔNG TÁC DÂN VẬN", cols.width)
+        _write_title(ws, 4, layout.title_text, cols.width)
         r = 6
     r = _write_metadata(ws, r, layout) + 1
     r = _write_header(ws, r, cols, layout)

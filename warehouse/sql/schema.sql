@@ -85,7 +85,7 @@ CREATE TABLE IF NOT EXISTS fact_indicator_value_history (
     district_key INTEGER NOT NULL,
     period_key INTEGER NOT NULL,
     indicator_key INTEGER NOT NULL,
-    value DOUBLE NOT NULL,
+    value DECIMAL(18, 6) NOT NULL,
     sheet VARCHAR,
     cell VARCHAR,
     valid_from TIMESTAMP NOT NULL,
@@ -97,7 +97,7 @@ CREATE TABLE IF NOT EXISTS fact_indicator_value (
     district_key INTEGER NOT NULL,
     period_key INTEGER NOT NULL,
     indicator_key INTEGER NOT NULL,
-    value DOUBLE NOT NULL,
+    value DECIMAL(18, 6) NOT NULL,
     submission_id INTEGER NOT NULL,
     sheet VARCHAR,
     cell VARCHAR

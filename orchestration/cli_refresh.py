@@ -81,16 +81,14 @@ def demo(home: str | None, today) -> None:
         CHITIEU_HOME=/tmp/chitieu chitieu demo
     """
     paths = Home.from_env(home).ensure()
-    written = stage_sample(paths)
-    click.echo(
-        f"wrote {written} sample workbooks to {paths.inbox}"
-        + (" (the rest are already in the warehouse)" if written else "")
-    )
+    written, total = stage_sample(paths)
+    skipped = f" ({total - written} already in the warehouse)" if written < total else ""
+    click.echo(f"wrote {written} sample workbooks to {paths.inbox}{skipped}")
     _refresh(home, today)
 
 
-def stage_sample(paths: Home) -> int:
-    """Copy into the inbox the sample files whose bytes the warehouse has not recorded."""
+def stage_sample(paths: Home) -> tuple[int, int]:
+    """Copy to the inbox the sample files the warehouse has not recorded; (written, total)."""
     import shutil
     import tempfile
 
@@ -103,7 +101,8 @@ def stage_sample(paths: Home) -> int:
         with connect_readonly(paths) as con:
             known = {r[0] for r in con.execute("SELECT file_sha256 FROM etl_submission").fetchall()}
     with tempfile.TemporaryDirectory() as folder:
-        fresh = [p for p in generate_sample(Path(folder)) if sha256_of(p) not in known]
+        sample = generate_sample(Path(folder))
+        fresh = [p for p in sample if sha256_of(p) not in known]
         for path in fresh:
             shutil.copy2(path, paths.inbox / path.name)  # keeps the arrival time (mtime)
-    return len(fresh)
+    return len(fresh), len(sample)

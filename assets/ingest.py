@@ -18,7 +18,14 @@ from assets.checks import (
 )
 from assets.resources import RefreshResource
 from warehouse.inbox import archive, scan_inbox
-from warehouse.load import ACCEPTED, REJECTED, Submission, Triage, triage_arrivals
+from warehouse.load import (
+    ACCEPTED,
+    REJECTED,
+    Submission,
+    Triage,
+    triage_arrivals,
+    values_in_force,
+)
 from workbooks.model import ERROR, WARNING
 from workbooks.reader import read_workbook
 
@@ -90,7 +97,10 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
     from expectations.validate import validate_batch, verify_accepted
 
     catalog = refresh.catalog
-    problems = validate_batch(parsed_submissions, catalog)
+    with refresh.connect() as con:
+        history = values_in_force(con)
+    arrivals = [arrival.received_at for arrival in inbox_files.new]
+    problems = validate_batch(parsed_submissions, catalog, arrivals, history)
     submissions = [
         Submission(arrival, parsed, found)
         for arrival, parsed, found in zip(

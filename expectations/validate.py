@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from expectations.frames import long_frame, rule_frame
 from expectations.messages import rule_message, value_message
 from expectations.suites import PARSE_RULE, rule_suite, value_suite
+from expectations.warnings import late_problem, missing_indicator_problems, outlier_problems
 from reference import Catalog
 from workbooks.model import ERROR, ParsedWorkbook, Problem
 
@@ -166,23 +168,42 @@ def _rule_problems(
     return problems
 
 
-def validate_batch(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> list[list[Problem]]:
-    """Every problem of every file: what reading found, then what the suites found."""
+def validate_batch(
+    parsed: Sequence[ParsedWorkbook],
+    catalog: Catalog,
+    received_at: Sequence[datetime | None] | None = None,
+    history: pd.DataFrame | None = None,
+) -> list[list[Problem]]:
+    """Every problem of every file: what reading found, what the suites found, then warnings.
+
+    ``received_at`` (per file) enables ``late_submission``; ``history`` (values in force,
+    columns of ``warnings.HISTORY_COLUMNS``) enables ``outlier``.
+    """
     problems = [list(workbook.problems) for workbook in parsed]
     frame = long_frame(parsed, catalog)
-    if frame.empty:
-        return problems
-    _context()  # suites bind to the current context when they are built
-    found = _value_problems(
-        frame,
-        run_suite("values", value_suite(catalog), frame),
-        [workbook.code_column for workbook in parsed],
-    )
-    wide = rule_frame(frame, catalog)
-    if len(wide):
-        found += _rule_problems(frame, wide, run_suite("rules", rule_suite(catalog), wide), catalog)
-    for file_index, problem in found:
-        problems[file_index].append(problem)
+    if not frame.empty:
+        _context()  # suites bind to the current context when they are built
+        found = _value_problems(
+            frame,
+            run_suite("values", value_suite(catalog), frame),
+            [workbook.code_column for workbook in parsed],
+        )
+        wide = rule_frame(frame, catalog)
+        if len(wide):
+            found += _rule_problems(
+                frame, wide, run_suite("rules", rule_suite(catalog), wide), catalog
+            )
+        for file_index, problem in found:
+            problems[file_index].append(problem)
+    arrivals = received_at or [None] * len(parsed)
+    for workbook, arrived, found in zip(parsed, arrivals, problems, strict=True):
+        late = late_problem(workbook, arrived, catalog)
+        found += [late] if late else []
+        found += missing_indicator_problems(workbook, catalog)
+    if not frame.empty:
+        accepted = [not any(p.severity == ERROR for p in found) for found in problems]
+        for file_index, problem in outlier_problems(frame, parsed, accepted, history, catalog):
+            problems[file_index].append(problem)
     return problems
 
 

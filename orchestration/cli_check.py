@@ -2,10 +2,12 @@
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
+
+from warehouse.inbox import LOCAL_TZ
 
 ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district_code", "message")
 
@@ -37,7 +39,11 @@ def check(files: tuple[Path, ...], as_json: bool, today) -> None:
     catalog = load_catalog()
     reference_date = today.date() if today else date.today()
     parsed = [read_workbook(path, catalog, reference_date) for path in files]
-    problems = validate_batch(parsed, catalog)
+    arrivals = [
+        datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).replace(tzinfo=None)
+        for path in files
+    ]
+    problems = validate_batch(parsed, catalog, arrivals, _history())
     any_error = False
     for path, workbook, found in zip(files, parsed, problems, strict=True):
         rejected = any(p.severity == "error" for p in found)
@@ -51,6 +57,19 @@ def check(files: tuple[Path, ...], as_json: bool, today) -> None:
         }
         click.echo(json.dumps(report, ensure_ascii=False) if as_json else _text(report))
     sys.exit(1 if any_error else 0)
+
+
+def _history():
+    """Values in force in the warehouse, when there is one, for the outlier rule."""
+    from warehouse.home import Home
+    from warehouse.load import values_in_force
+    from warehouse.store import WarehouseMissing, connect_readonly
+
+    try:
+        with connect_readonly(Home.from_env()) as con:
+            return values_in_force(con)
+    except WarehouseMissing:
+        return None
 
 
 def _text(report: dict) -> str:

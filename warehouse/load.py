@@ -227,3 +227,8 @@ def load_batch(
             con.unregister(name)
     con.execute(read_sql("link_duplicates.sql"))
     return ids
+
+
+def values_in_force(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every value in force with agency, district, indicator and period codes."""
+    return con.execute(read_sql("values_in_force.sql")).df()

@@ -1,0 +1,158 @@
+"""Warning rules: reported on workbooks made to trigger them, never on the clean sample."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from expectations.warnings import is_outlier
+from reference import load_catalog
+from reference.catalog import DEFAULT_DIR
+from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
+from tests.helpers import TODAY, invoke, sql_rows
+
+
+def check_report(path: Path, home: Path | None = None) -> tuple[int, dict]:
+    result = invoke(home or path.parent, "check", str(path), "--json", "--today", TODAY)
+    return result.exit_code, json.loads(result.output.splitlines()[0])
+
+
+def rules(report: dict, severity: str = "warning") -> list[str]:
+    return [i["rule"] for i in report["issues"] if i["severity"] == severity]
+
+
+def bchqs_rows(nhap_ngu_gia_vien: int) -> list:
+    """Every indicator BCHQS is expected to report, with plausible values."""
+    values = {
+        "TT_HOI_NGHI": 2,
+        "TT_LUOT_NGUOI": 300,
+        "QP_NHAP_NGU": nhap_ngu_gia_vien,
+        "QP_DIEN_TAP": 1,
+        "NTM_XA": 1,
+        "NTM_HUYEN": 0,
+        "ASXH_NHA": 2,
+        "ASXH_NHA_KINH_PHI": 80,
+        "ASXH_QUA": 30,
+        "ASXH_QUA_GIA_TRI": 15,
+    }
+    return [indicator_row(code, {GIA_VIEN: value}) for code, value in values.items()]
+
+
+def test_the_clean_sample_raises_only_the_planted_late_warning(demo_home):
+    rows = sql_rows(
+        demo_home,
+        "select s.file_name, i.rule from dq_issue i join etl_submission s "
+        "using (submission_id) where i.severity = 'warning'",
+    )
+    assert [r["rule"] for r in rows] == ["late_submission"]
+
+
+def typical_rows(home: Path, **override: int) -> list:
+    """BCHQS's Gia Viễn row of each indicator at its historical median, with overrides."""
+    medians = sql_rows(
+        home,
+        """
+        select i.indicator_code, median(cast(f.value as double)) as m
+        from fact_indicator_value f join dim_agency a using (agency_key)
+        join dim_district d using (district_key) join dim_indicator i using (indicator_key)
+        where a.agency_code = 'BCHQS' and d.district_code = '373' group by all""",
+    )
+    values = {r["indicator_code"]: round(r["m"]) for r in medians} | override
+    return [indicator_row(code, {GIA_VIEN: value}) for code, value in values.items()]
+
+
+def test_a_tenfold_jump_against_history_is_an_outlier_and_still_loaded(demo_copy):
+    usual = {r.code: r.district_values[GIA_VIEN] for r in typical_rows(demo_copy)}
+    rows = typical_rows(demo_copy, QP_NHAP_NGU=10 * usual["QP_NHAP_NGU"])
+    path = make_submission(
+        demo_copy / "inbox" / "2019S2_BCHQS.xlsx", agency="BCHQS", period="2019S2", rows=rows
+    )
+    os.utime(path, (1_578_000_000, 1_578_000_000))  # 2020-01-03, on time
+    result = invoke(demo_copy, "run", "--today", TODAY)
+    assert "1 accepted" in result.output
+    found = sql_rows(
+        demo_copy,
+        "select i.rule, i.cell, i.district_code, i.indicator_code "
+        "from dq_issue i join etl_submission s using (submission_id) "
+        "where s.file_name = '2019S2_BCHQS.xlsx'",
+    )
+    assert [(r["rule"], r["district_code"], r["indicator_code"]) for r in found] == [
+        ("outlier", "373", "QP_NHAP_NGU")
+    ]
+    assert found[0]["cell"]
+
+
+def test_usual_values_are_not_outliers(demo_copy):
+    path = make_submission(
+        demo_copy / "b.xlsx", agency="BCHQS", period="2019S2", rows=typical_rows(demo_copy)
+    )
+    os.utime(path, (1_578_000_000, 1_578_000_000))
+    assert check_report(path, demo_copy)[1]["issues"] == []
+
+
+def test_modified_z_score_and_its_fallbacks():
+    assert not is_outlier(1000.0, np.array([10.0, 10.0]), 3.5)  # fewer than 3 past values
+    assert is_outlier(100.0, np.array([10.0, 10.0, 10.0]), 3.5)  # identical history: MAD = 0
+    assert not is_outlier(11.0, np.array([10.0, 10.0, 10.0]), 3.5)
+    assert is_outlier(100.0, np.array([10.0, 10.0, 10.0, 12.0]), 3.5)  # MAD 0, mean AD > 0
+    assert not is_outlier(13.0, np.array([10.0, 12.0, 11.0, 9.0, 10.0]), 3.5)
+    assert is_outlier(40.0, np.array([10.0, 12.0, 11.0, 9.0, 10.0]), 3.5)
+
+
+def test_outlier_threshold_is_configurable_per_indicator(tmp_path):
+    folder = tmp_path / "reference"
+    shutil.copytree(DEFAULT_DIR, folder)
+    indicators = (folder / "indicators.csv").read_text(encoding="utf-8")
+    (folder / "indicators.csv").write_text(
+        indicators.replace(
+            "QP_NHAP_NGU,Thanh niên nhập ngũ,người,count,Quốc phòng,3,3.5",
+            "QP_NHAP_NGU,Thanh niên nhập ngũ,người,count,Quốc phòng,3,50",
+        ),
+        encoding="utf-8",
+    )
+    assert load_catalog(str(folder)).indicators["QP_NHAP_NGU"].outlier_threshold == 50
+    assert load_catalog().indicators["QP_NHAP_NGU"].outlier_threshold == 3.5
+
+
+def test_late_submission_is_a_warning(tmp_path):
+    path = make_submission(tmp_path / "late.xlsx", agency="CA")
+    os.utime(path, (1_563_000_000, 1_563_000_000))  # 2019-07-13, deadline 2019-07-10
+    exit_code, report = check_report(path)
+    assert exit_code == 0 and report["status"] == "accepted"
+    assert "late_submission" in rules(report)
+    os.utime(path, (1_562_500_000, 1_562_500_000))  # 2019-07-07: on time
+    assert "late_submission" not in rules(check_report(path)[1])
+
+
+def test_missing_expected_indicator_is_a_warning(tmp_path):
+    rows = [r for r in bchqs_rows(20) if r.code != "QP_NHAP_NGU"]
+    path = make_submission(tmp_path / "thieu.xlsx", agency="BCHQS", rows=rows)
+    os.utime(path, (1_562_500_000, 1_562_500_000))
+    exit_code, report = check_report(path)
+    assert exit_code == 0
+    missing = [i for i in report["issues"] if i["rule"] == "missing_indicator"]
+    assert [i["indicator_code"] for i in missing] == ["QP_NHAP_NGU"]
+    complete = make_submission(tmp_path / "du.xlsx", agency="BCHQS", rows=bchqs_rows(20))
+    os.utime(complete, (1_562_500_000, 1_562_500_000))
+    assert check_report(complete)[1]["issues"] == []
+
+
+def test_warning_rules_of_the_catalogue(tmp_path):
+    rows = [
+        indicator_row("ASXH_NHA", {GIA_VIEN: 4, KIM_SON: 1}),  # VR03: no cost for Gia Viễn
+        indicator_row("ASXH_NHA_KINH_PHI", {KIM_SON: 900}),  # VR06: 900 > 200 × 1
+        indicator_row("ASXH_QUA", {GIA_VIEN: 10, KIM_SON: 10}),
+        indicator_row("ASXH_QUA_GIA_TRI", {GIA_VIEN: 80, KIM_SON: 2}),  # VR05: 80 > 5 × 10
+    ]
+    path = make_submission(tmp_path / "vr.xlsx", agency="MTTQ", rows=rows)
+    os.utime(path, (1_562_500_000, 1_562_500_000))
+    exit_code, report = check_report(path)
+    assert exit_code == 0 and report["status"] == "accepted"
+    flagged = sorted(
+        (i["message"][:5], i["district_code"])
+        for i in report["issues"]
+        if i["rule"] == "validation_rule"
+    )
+    assert flagged == [("[VR03", "373"), ("[VR05", "373"), ("[VR06", "376")]

@@ -1,11 +1,18 @@
 """``chitieu sql``: read-only queries on the warehouse."""
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
 import click
 import duckdb
 
 from orchestration.output import output_options, render
+from warehouse.asof import build_as_of
 from warehouse.home import Home
-from warehouse.store import WarehouseMissing, connect_readonly
+from warehouse.store import WarehouseMissing, connect_readonly, connect_readonly_file
 
 
 @click.command()
@@ -17,19 +24,29 @@ from warehouse.store import WarehouseMissing, connect_readonly
     envvar="CHITIEU_HOME",
     help="Project home (default: $CHITIEU_HOME or ./data).",
 )
-def sql(query: str, fmt: str, home: str | None) -> None:
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    help="Query the warehouse as it stood at this date (start of day) or moment.",
+)
+def sql(query: str, fmt: str, home: str | None, as_of: datetime | None) -> None:
     """Run a read-only SQL query on the warehouse.
 
     The connection is read-only and cannot reach other files, so a query never changes
     the warehouse. A refresh running at the same time is not blocked: you see the
     warehouse as it was when the query started.
 
+    With --as-of, every table (facts, pipeline record, review tables) is first rebuilt
+    as it stood at that moment, in a temporary copy.
+
     Example:
 
         chitieu sql "select * from review_indicator_totals where period_code = '2019S1'"
+
+        chitieu sql --as-of 2019-01-05 "select * from indicator_values where period_code = '2018S2'"
     """
     try:
-        with connect_readonly(Home.from_env(home)) as con:
+        with _connection(Home.from_env(home), as_of) as con:
             cursor = con.execute(query)
             if cursor.description is None:
                 return
@@ -40,6 +57,20 @@ def sql(query: str, fmt: str, home: str | None) -> None:
     except duckdb.Error as error:
         raise click.ClickException(_explain(error)) from error
     click.echo(render(columns, rows, fmt))
+
+
+@contextmanager
+def _connection(home: Home, as_of: datetime | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    if as_of is None:
+        with connect_readonly(home) as con:
+            yield con
+        return
+    with connect_readonly(home):  # fails clearly when there is no warehouse
+        pass
+    with tempfile.TemporaryDirectory(prefix="chitieu-as-of-") as folder:
+        snapshot = build_as_of(home.warehouse, Path(folder) / "as_of.duckdb", as_of)
+        with connect_readonly_file(snapshot) as con:
+            yield con
 
 
 def _explain(error: duckdb.Error) -> str:

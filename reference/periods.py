@@ -24,6 +24,26 @@ class Period:
     def label_vi(self) -> str:
         return period_label_vi(self)
 
+    @property
+    def key(self) -> int:
+        """A surrogate key that depends on the code alone, so any load order gives the same.
+
+        ``2019005`` (May), ``2019102`` (Q2), ``2019201`` (S1), ``2019300`` (year),
+        ``20162021`` (phase 2016-2021).
+        """
+        y, month = self.year, self.start_date.month
+        match self.period_type:
+            case "month":
+                return y * 1000 + month
+            case "quarter":
+                return y * 1000 + 100 + (month + 2) // 3
+            case "half_year":
+                return y * 1000 + 200 + (1 if month == 1 else 2)
+            case "year":
+                return y * 1000 + 300
+            case _:
+                return self.start_date.year * 10000 + self.end_date.year
+
 
 def _month_end(year: int, month: int) -> date:
     first_next = date(year + (month == 12), month % 12 + 1, 1)

@@ -36,11 +36,6 @@ def make_submission(
 ) -> Path:
     """Write a submission; ``period`` is a code, written as its Vietnamese phrase."""
     parsed = parse_period(period)
-    options = {"total_formula": False, **layout}
-    spec = SubmissionLayout(
-        agency_text=agency,
-        period_text=parsed.label_vi,
-        districts=load_catalog().districts_for(parsed),
-        **options,
-    )
+    options = {"total_formula": False, "districts": load_catalog().districts_for(parsed), **layout}
+    spec = SubmissionLayout(agency_text=agency, period_text=parsed.label_vi, **options)
     return write_submission(path, clean_rows() if rows is None else rows, tasks, spec)

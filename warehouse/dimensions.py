@@ -93,7 +93,10 @@ def sync_reference(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
 
 
 def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
-    """Add periods (and every coarser period containing them, and last year's) to dim_period."""
+    """Add periods (and every coarser period containing them, and last year's) to dim_period.
+
+    Keys come from the codes (``Period.key``), so batches in any order give the same keys.
+    """
     wanted: set[str] = set()
     for code in codes:
         wanted.add(code)
@@ -108,6 +111,7 @@ def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
     periods = [parse_period(code) for code in new]
     frame = pd.DataFrame(
         {
+            "period_key": p.key,
             "period_code": p.code,
             "period_type": p.period_type,
             "start_date": p.start_date,
@@ -117,12 +121,7 @@ def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
         }
         for p in periods
     )
-    _upsert(
-        con,
-        "dim_period",
-        "period_key",
-        _with_keys(con, "dim_period", "period_key", ["period_code"], frame),
-    )
+    _upsert(con, "dim_period", "period_key", frame)
 
 
 def sync_settings(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
@@ -144,7 +143,14 @@ def sync_settings(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
         }
         for p in catalog.programs
     )
-    for table, frame in (("ref_reporting", reporting), ("ref_program", programs)):
+    crosswalk = pd.DataFrame(
+        catalog.crosswalk, columns=["from_code", "from_valid_to", "to_code", "to_valid_from"]
+    )
+    for table, frame in (
+        ("ref_reporting", reporting),
+        ("ref_program", programs),
+        ("ref_district_crosswalk", crosswalk),
+    ):
         con.execute(f"DELETE FROM {table}")
         con.register("incoming_settings", frame)
         con.execute(f"INSERT INTO {table} SELECT * FROM incoming_settings")

@@ -10,6 +10,7 @@ ROLLUP = "agg_indicator_value"
 REVIEW_TABLES = (
     "review_indicator_totals",
     "review_district_indicator",
+    "review_district_comparable",
     "review_agency_tasks",
     "review_task_summary",
     "review_completeness",

@@ -37,6 +37,7 @@ def read_sql(name: str) -> str:
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing and record the schema version."""
     con.execute(read_sql("schema.sql"))
+    con.execute(read_sql("macros.sql"))
     current = con.execute("SELECT max(version) FROM meta_schema").fetchall()[0][0]
     if current is None or current < SCHEMA_VERSION:
         con.execute("INSERT INTO meta_schema VALUES (?, ?)", [SCHEMA_VERSION, datetime.now()])
@@ -46,8 +47,12 @@ def connect_readonly(home: Home) -> duckdb.DuckDBPyConnection:
     """A read-only connection that cannot touch other files (for analysts)."""
     if not home.warehouse.exists():
         raise WarehouseMissing(f"no warehouse at {home.warehouse}: run `chitieu run` first")
+    return connect_readonly_file(home.warehouse)
+
+
+def connect_readonly_file(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(
-        str(home.warehouse),
+        str(path),
         read_only=True,
         config={"enable_external_access": False, "lock_configuration": True},
     )

@@ -147,3 +147,10 @@ CREATE TABLE IF NOT EXISTS ref_program (
     end_date DATE NOT NULL,
     agency_codes VARCHAR[] NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS ref_district_crosswalk (
+    from_code VARCHAR NOT NULL,
+    from_valid_to DATE NOT NULL,
+    to_code VARCHAR NOT NULL,
+    to_valid_from DATE NOT NULL
+);

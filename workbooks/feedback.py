@@ -1,0 +1,332 @@
+"""The feedback workbook an agency clerk gets back for a submission with problems.
+
+It is the clerk's own workbook with every problem cell coloured (red: error, yellow:
+warning) and commented in Vietnamese, behind a first sheet ``Kết quả kiểm tra`` that
+lists every problem with a link to its cell. The clerk fixes the cells and sends the
+file again, so a stale result sheet and our old marks from an earlier round are removed.
+A source openpyxl cannot open safely (.xls, corrupt, encrypted, hostile) never makes
+this fail: the workbook then holds the list alone and says why.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import unicodedata
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbooks.limits import MAX_FILE_BYTES, UnreadableFile, inspect_file
+from workbooks.model import ERROR, Problem
+from workbooks.safe_cells import clean_text, write_text
+from workbooks.writer import workbook_bytes
+
+RESULT_SHEET = "Kết quả kiểm tra"
+AUTHOR = "chitieu"
+ERROR_RGB, WARNING_RGB = "FFFF0000", "FFFFFF00"
+VERDICTS = {
+    "accepted": "Được chấp nhận",
+    "rejected": "Bị từ chối — cần sửa và gửi lại",
+    "superseded": "Được chấp nhận, sau đó được thay bằng báo cáo gửi sau",
+    "duplicate": "Trùng với tệp đã gửi trước (không xử lý lại)",
+}
+SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
+HEADERS = ("STT", "Mức độ", "Quy tắc", "Sheet", "Ô", "Chỉ tiêu", "Huyện", "Nội dung")
+WIDTHS = (6, 11, 22, 16, 9, 20, 9, 80)
+UNKNOWN = "(không xác định được)"
+HOW_TO_READ = (
+    "Các ô có vấn đề trong bảng của đơn vị được tô đỏ (lỗi: phải sửa) hoặc tô vàng "
+    "(cảnh báo: cần kiểm tra lại); di chuột vào ô để đọc nhận xét. Bấm vào địa chỉ ô "
+    "trong cột “Ô” để chuyển đến ô đó. Sửa xong, xóa trang này rồi gửi lại tệp."
+)
+NO_COPY = (
+    "Không thể đánh dấu trực tiếp vào bảng của đơn vị vì tệp gốc không mở được: {reason} "
+    "Hãy sửa theo danh sách dưới đây rồi gửi lại tệp."
+)
+MSG_NO_SOURCE = "Không có tệp gốc."
+MSG_NOT_XLSX = "Tệp không ở định dạng Excel .xlsx (có thể là .xls, .xlsb hoặc .ods)."
+MSG_CANNOT_OPEN = "Tệp bị hỏng hoặc có nội dung không đọc được."
+MSG_CANNOT_COPY = "Không sao chép được nội dung bảng tính."
+PREVIOUS_NOTE = "\n\n--- Ghi chú có sẵn của đơn vị ---\n"
+_SPREADSHEET_SUFFIXES = (".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".xml", ".csv")
+SAVED_AT = datetime(2000, 1, 1)  # fixed document times: no clock in the output
+
+_FONT = "Times New Roman"
+_TEXT = Font(name=_FONT, size=12)
+_BOLD = Font(name=_FONT, size=12, bold=True)
+_TITLE = Font(name=_FONT, size=14, bold=True)
+_LINK = Font(name=_FONT, size=12, color="FF0563C1", underline="single")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_HEAD = Alignment(wrap_text=True, vertical="center", horizontal="center")
+_THIN = Side(style="thin")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="FFD9E1F2")
+_FILLS = {ERROR: PatternFill("solid", fgColor=ERROR_RGB)}
+_WARNING_FILL = PatternFill("solid", fgColor=WARNING_RGB)
+
+
+@dataclass
+class _Target:
+    """Where a problem points in the copied workbook."""
+
+    sheet: Worksheet
+    coordinate: str  # the single cell that is marked
+    location: str  # hyperlink location, e.g. 'Chỉ tiêu'!E12
+
+
+def write_feedback(
+    source: Path | None,
+    target: Path,
+    file_name: str,
+    verdict: str,
+    problems: Sequence[Problem],
+    agency_name: str | None,
+    period_label: str | None,
+) -> Path:
+    """Write the feedback workbook; return its path (always ``.xlsx``, macros dropped)."""
+    target = _xlsx_name(Path(target))
+    ordered = sorted(problems, key=lambda p: p.severity != ERROR)  # errors first, stable
+    header = (file_name, verdict, agency_name, period_label)
+    book, reason = _open_source(source)
+    data = None
+    if book is not None:
+        try:
+            data = _on_copy(book, header, ordered)
+        except Exception:  # an odd source openpyxl loads but cannot write back
+            reason = MSG_CANNOT_COPY
+    if data is None:
+        data = _alone(header, ordered, reason or MSG_CANNOT_COPY)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(data)
+    os.replace(partial, target)
+    return target
+
+
+def _xlsx_name(target: Path) -> Path:
+    """``target`` named ``.xlsx``: a macro or legacy suffix is replaced, anything else kept."""
+    suffix = target.suffix.lower()
+    if suffix == ".xlsx":
+        return target
+    if suffix in _SPREADSHEET_SUFFIXES:
+        return target.with_suffix(".xlsx")
+    return target.with_name(target.name + ".xlsx")
+
+
+# --- the source ------------------------------------------------------------------
+
+
+def _open_source(source: Path | None) -> tuple[Workbook | None, str | None]:
+    """The agency's workbook, or None and the reason (Vietnamese) it cannot be used.
+
+    The file passes the same hostile-file guards as the reader before openpyxl sees it.
+    """
+    if source is None:
+        return None, MSG_NO_SOURCE
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        kind = inspect_file(data).kind
+    except UnreadableFile as exc:
+        return None, str(exc)
+    except OSError:
+        return None, MSG_CANNOT_OPEN
+    if kind != "xlsx":
+        return None, MSG_NOT_XLSX
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "extension not supported" and the like
+            book = load_workbook(io.BytesIO(data), keep_vba=False, rich_text=True)
+    except Exception:
+        return None, MSG_CANNOT_OPEN
+    book.template = False  # an .xltx/.xlsm source is written back as a plain .xlsx
+    return book, None
+
+
+def _on_copy(book: Workbook, header: tuple, problems: Sequence[Problem]) -> bytes:
+    if RESULT_SHEET in book.sheetnames:  # our sheet from an earlier round, sent back
+        del book[RESULT_SHEET]
+    for ws in book.worksheets:
+        _remove_old_marks(ws)
+        ws.sheet_view.tabSelected = False
+    targets = [_locate(book, p) for p in problems]
+    _mark_cells(problems, targets)
+    ws = book.create_sheet(RESULT_SHEET, 0)
+    book.active = 0
+    _fill_result_sheet(ws, header, problems, targets, HOW_TO_READ)
+    return workbook_bytes(book, SAVED_AT)
+
+
+def _alone(header: tuple, problems: Sequence[Problem], reason: str) -> bytes:
+    book = Workbook()
+    ws = book.active
+    ws.title = RESULT_SHEET
+    note = NO_COPY.format(reason=reason.rstrip())
+    _fill_result_sheet(ws, header, problems, [None] * len(problems), note)
+    return workbook_bytes(book, SAVED_AT)
+
+
+def _remove_old_marks(ws: Worksheet) -> None:
+    """Undo an earlier round's comments and colours, keeping the clerk's own notes."""
+    for cell in list(ws._cells.values()):
+        comment = cell.comment
+        if comment is None or comment.author != AUTHOR:
+            continue
+        _, found, previous = comment.text.partition(PREVIOUS_NOTE)
+        cell.comment = Comment(previous, comment.author) if found and previous else None
+        if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb in (ERROR_RGB, WARNING_RGB):
+            cell.fill = PatternFill()
+
+
+def _find_sheet(book: Workbook, name: str) -> Worksheet | None:
+    if name in book.sheetnames:
+        found = book[name]
+    else:
+        wanted = unicodedata.normalize("NFC", name).casefold()
+        found = next(
+            (
+                book[n]
+                for n in book.sheetnames
+                if unicodedata.normalize("NFC", n).casefold() == wanted
+            ),
+            None,
+        )
+    return found if isinstance(found, Worksheet) else None
+
+
+def _locate(book: Workbook, problem: Problem) -> _Target | None:
+    """The problem's cell in the copy, or None if it names no cell that exists there."""
+    if not problem.sheet or not problem.cell or problem.sheet == RESULT_SHEET:
+        return None
+    ws = _find_sheet(book, problem.sheet)
+    ref = problem.cell.replace("$", "").strip().upper()
+    try:
+        min_col, min_row, _, _ = range_boundaries(ref)
+    except (ValueError, TypeError):
+        return None
+    if ws is None or min_col is None or min_row is None:
+        return None
+    if min_row > ws.max_row or min_col > ws.max_column:
+        return None
+    coordinate = f"{get_column_letter(min_col)}{min_row}"
+    for merged in ws.merged_cells.ranges:  # only a merge's first cell holds a comment
+        if coordinate in merged:
+            coordinate = merged.start_cell.coordinate
+            break
+    return _Target(ws, coordinate, f"{quote_sheetname(ws.title)}!{ref}")
+
+
+def _mark_cells(problems: Sequence[Problem], targets: Sequence[_Target | None]) -> None:
+    """Colour each problem cell and comment it; several problems on a cell share both."""
+    by_cell: dict[tuple[str, str], list[Problem]] = {}
+    sheets: dict[str, Worksheet] = {}
+    for problem, where in zip(problems, targets, strict=True):
+        if where is not None:
+            by_cell.setdefault((where.sheet.title, where.coordinate), []).append(problem)
+            sheets[where.sheet.title] = where.sheet
+    for (title, coordinate), found in by_cell.items():
+        cell = sheets[title][coordinate]
+        is_error = any(p.severity == ERROR for p in found)
+        cell.fill = _FILLS[ERROR] if is_error else _WARNING_FILL
+        text = "\n\n".join(f"{SEVERITY_VI.get(p.severity, p.severity)}: {p.message}" for p in found)
+        if cell.comment is not None and cell.comment.text:
+            text += PREVIOUS_NOTE + cell.comment.text
+        comment = Comment(clean_text(text), AUTHOR)
+        comment.width = 360
+        comment.height = min(600, 60 + 18 * math.ceil(len(text) / 45))
+        cell.comment = comment
+
+
+# --- the result sheet --------------------------------------------------------------
+
+
+def _fill_result_sheet(
+    ws: Worksheet,
+    header: tuple,
+    problems: Sequence[Problem],
+    targets: Sequence[_Target | None],
+    note: str,
+) -> None:
+    file_name, verdict, agency_name, period_label = header
+    errors = sum(p.severity == ERROR for p in problems)
+    title = write_text(ws, 1, 1, "KẾT QUẢ KIỂM TRA BÁO CÁO")
+    title.font = _TITLE
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
+    pairs = (
+        ("Tệp", file_name),
+        ("Đơn vị báo cáo", agency_name or UNKNOWN),
+        ("Kỳ báo cáo", period_label or UNKNOWN),
+        ("Kết quả", VERDICTS.get(verdict, verdict)),
+        ("Số lỗi", errors),
+        ("Số cảnh báo", len(problems) - errors),
+        ("Ghi chú", note),
+    )
+    for r, (label, value) in enumerate(pairs, start=3):
+        _label_row(ws, r, label, value)
+    ws.row_dimensions[3 + len(pairs) - 1].height = 16 * _lines(note, 110)
+    first = 3 + len(pairs) + 1
+    _table(ws, first, problems, targets)
+    for col, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _label_row(ws: Worksheet, r: int, label: str, value: object) -> None:
+    """``label:`` over columns A-C, its value over D to the last column."""
+    write_text(ws, r, 1, f"{label}:").font = _BOLD
+    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
+    cell = ws.cell(r, 4, value) if isinstance(value, int) else write_text(ws, r, 4, value)
+    cell.font = _BOLD if label == "Kết quả" else _TEXT
+    cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+    ws.merge_cells(start_row=r, start_column=4, end_row=r, end_column=len(HEADERS))
+
+
+def _table(
+    ws: Worksheet, first: int, problems: Sequence[Problem], targets: Sequence[_Target | None]
+) -> None:
+    for col, text in enumerate(HEADERS, start=1):
+        cell = write_text(ws, first, col, text)
+        cell.font, cell.alignment, cell.border, cell.fill = _BOLD, _HEAD, _BOX, _HEADER_FILL
+    for number, (problem, where) in enumerate(zip(problems, targets, strict=True), start=1):
+        r = first + number
+        values = (
+            SEVERITY_VI.get(problem.severity, problem.severity),
+            problem.rule,
+            problem.sheet,
+            problem.cell,
+            problem.indicator_code,
+            problem.district_code,
+            problem.message,
+        )
+        ws.cell(r, 1, number)
+        for col, value in enumerate(values, start=2):
+            write_text(ws, r, col, value)
+        for col in range(1, len(HEADERS) + 1):
+            cell = ws.cell(r, col)
+            cell.font, cell.alignment, cell.border = _TEXT, _WRAP, _BOX
+        if where is not None:
+            link = ws.cell(r, 5)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=where.location)
+            link.font = _LINK
+        ws.row_dimensions[r].height = 16 * _lines(problem.message or "", WIDTHS[-1])
+    if problems:
+        ws.auto_filter.ref = f"A{first}:{get_column_letter(len(HEADERS))}{first + len(problems)}"
+
+
+def _lines(text: str, width: int) -> int:
+    """Rough number of wrapped lines of ``text`` in a column ``width`` characters wide."""
+    return max(1, sum(math.ceil(max(len(line), 1) / width) for line in text.splitlines() or [""]))

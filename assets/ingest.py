@@ -94,13 +94,11 @@ def parsed_submissions(
 )
 def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_submissions: list):
     """The batch validated in one run of the suites; each file accepted or rejected whole."""
-    from expectations.validate import validate_batch, verify_accepted
-
     catalog = refresh.catalog
     with refresh.connect() as con:
         history = values_in_force(con)
     arrivals = [arrival.received_at for arrival in inbox_files.new]
-    problems = validate_batch(parsed_submissions, catalog, arrivals, history)
+    problems = _validate(parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs)
     submissions = [
         Submission(arrival, parsed, found)
         for arrival, parsed, found in zip(
@@ -112,7 +110,7 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
     accepted = [s for s in submissions if s.status == ACCEPTED]
     rejected = [s for s in submissions if s.status == REJECTED]
     warned = [s for s in submissions if s.warning_count]
-    suite_ok, suite_failures = verify_accepted([s.parsed for s in accepted], catalog)
+    suite_ok, suite_failures = _verify([s.parsed for s in accepted], catalog)
     counts = {
         status: sum(s.status == status for s in submissions)
         for status in ("accepted", "rejected", "duplicate")
@@ -144,3 +142,20 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
             "first_problems": MetadataValue.md(problems_markdown(warned, WARNING)),
         },
     )
+
+
+def _validate(parsed: list, *args) -> list:
+    """Validate the batch; Great Expectations is imported only when there is a batch."""
+    if not parsed:
+        return []
+    from expectations.validate import validate_batch
+
+    return validate_batch(parsed, *args)
+
+
+def _verify(parsed: list, catalog) -> tuple[bool, list[str]]:
+    if not parsed:
+        return True, []
+    from expectations.validate import verify_accepted
+
+    return verify_accepted(parsed, catalog)

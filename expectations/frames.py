@@ -36,7 +36,11 @@ def long_frame(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> pd.DataFra
 
 
 def _total_states(frame: pd.DataFrame) -> pd.Series:
-    """On total cells: ok, mismatch, missing_total or no_parts; None elsewhere."""
+    """On total cells: ok, mismatch, missing_total or no_parts; None elsewhere.
+
+    A total of 0 over empty parts is a row left blank (a template's ``=SUM`` of nothing),
+    so it counts as not reported rather than as a total without parts.
+    """
     parts = frame[frame["role"] != "total"]
     unreadable_rows = set(
         zip(
@@ -52,7 +56,7 @@ def _total_states(frame: pd.DataFrame) -> pd.Series:
     has_total = totals["raw"].notna()
     state = np.select(
         [
-            has_total & ~has_parts,
+            has_total & ~has_parts & totals["value"].fillna(1).ne(0),
             ~has_total & has_parts,
             has_total & has_parts & ((totals["value"] - totals["sum"]).abs() > tolerance),
         ],

@@ -5,12 +5,14 @@ the batch is validated at once and failures go back to their files and cells thr
 ``row_id``.
 """
 
+import hashlib
 import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -50,20 +52,58 @@ def _context():
     return context
 
 
-def run_suite(asset: str, suite, frame: pd.DataFrame) -> SuiteOutcome:
-    """Validate ``frame`` with ``suite``; unexpected rows are identified by ``row_id``."""
+RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
+
+
+def _docs_site(context, docs_dir: Path) -> str:
+    """Register (once) an offline Data Docs site in ``docs_dir``; returns its name."""
+    name = "site_" + hashlib.sha1(str(docs_dir).encode()).hexdigest()[:12]
+    if name not in (context.variables.data_docs_sites or {}):
+        context.add_data_docs_site(
+            site_name=name,
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    return name
+
+
+def run_suite(asset: str, suite, frame: pd.DataFrame, docs_dir: Path | None = None) -> SuiteOutcome:
+    """Validate ``frame`` with ``suite``; unexpected rows are identified by ``row_id``.
+
+    With ``docs_dir``, the run goes through a checkpoint that also writes the offline
+    HTML validation report (GE Data Docs) there.
+    """
+    import great_expectations as gx
+
     context = _context()
     suite = context.suites.add_or_update(suite)
-    batch = (
-        context.data_sources.get("chitieu")
-        .get_asset(asset)
-        .get_batch_definition("batch")
-        .get_batch(batch_parameters={"dataframe": frame})
+    batch_definition = (
+        context.data_sources.get("chitieu").get_asset(asset).get_batch_definition("batch")
     )
-    results = batch.validate(
-        suite,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]},
-    )
+    if docs_dir is None:
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        results = batch.validate(suite, result_format=RESULT_FORMAT)
+    else:
+        site = _docs_site(context, docs_dir)
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=suite)
+        )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"{suite.name}_{site}",
+                validation_definitions=[definition],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[site])],
+                result_format=RESULT_FORMAT,
+            )
+        )
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        results = next(iter(run.run_results.values()))
     failed = [r.expectation_config.type for r in results.results if not r.success]
     return SuiteOutcome(suite.name, len(results.results), failed, results)
 
@@ -173,11 +213,13 @@ def validate_batch(
     catalog: Catalog,
     received_at: Sequence[datetime | None] | None = None,
     history: pd.DataFrame | None = None,
+    docs_dir: Path | None = None,
 ) -> list[list[Problem]]:
     """Every problem of every file: what reading found, what the suites found, then warnings.
 
     ``received_at`` (per file) enables ``late_submission``; ``history`` (values in force,
-    columns of ``warnings.HISTORY_COLUMNS``) enables ``outlier``.
+    columns of ``warnings.HISTORY_COLUMNS``) enables ``outlier``; ``docs_dir`` writes the
+    HTML validation report there.
     """
     problems = [list(workbook.problems) for workbook in parsed]
     frame = long_frame(parsed, catalog)
@@ -185,13 +227,13 @@ def validate_batch(
         _context()  # suites bind to the current context when they are built
         found = _value_problems(
             frame,
-            run_suite("values", value_suite(catalog), frame),
+            run_suite("values", value_suite(catalog), frame, docs_dir),
             [workbook.code_column for workbook in parsed],
         )
         wide = rule_frame(frame, catalog)
         if len(wide):
             found += _rule_problems(
-                frame, wide, run_suite("rules", rule_suite(catalog), wide), catalog
+                frame, wide, run_suite("rules", rule_suite(catalog), wide, docs_dir), catalog
             )
         for file_index, problem in found:
             problems[file_index].append(problem)

@@ -7,6 +7,7 @@ import click
 from orchestration.cli_check import check
 from orchestration.cli_query import sql
 from orchestration.cli_refresh import demo, run
+from orchestration.cli_workbooks import report, template
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -26,7 +27,7 @@ def main(verbose: bool) -> None:
     )
 
 
-for command in (run, demo, check, sql):
+for command in (run, demo, check, sql, template, report):
     main.add_command(command)
 
 

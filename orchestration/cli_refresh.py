@@ -47,11 +47,18 @@ def _refresh(home: str | None, today) -> None:
         Home.from_env(home), today.date() if today else None, "INFO" if verbose else "WARNING"
     )
     print_summary(summary)
-    if not summary.success:
+    if summary.success:
+        return
+    steps = ", ".join(summary.failed_steps) or "the run"
+    if summary.published:
         raise click.ClickException(
-            "the refresh failed; the warehouse is unchanged. Run with -v or open "
-            "`chitieu ui` to see which step failed."
+            f"the warehouse was refreshed, but a later step failed ({steps}). "
+            "Run with -v or open `chitieu ui` for details."
         )
+    raise click.ClickException(
+        f"the refresh failed in {steps}; the warehouse is unchanged. "
+        "Run with -v or open `chitieu ui` for details."
+    )
 
 
 @click.command()

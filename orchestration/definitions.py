@@ -4,6 +4,7 @@ from dagster import Definitions
 
 from assets.ingest import inbox_files, parsed_submissions, validated_submissions
 from assets.load import published_warehouse, warehouse_facts
+from assets.quality import feedback_workbooks, quality_alerts
 from assets.resources import RefreshResource
 from assets.review import REVIEW_ASSETS, agg_indicator_value
 from orchestration.jobs import refresh_job
@@ -19,6 +20,8 @@ defs = Definitions(
         agg_indicator_value,
         *REVIEW_ASSETS,
         published_warehouse,
+        feedback_workbooks,
+        quality_alerts,
     ],
     jobs=[refresh_job],
     schedules=[daily_refresh],

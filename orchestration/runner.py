@@ -11,6 +11,8 @@ from warehouse.store import connect_readonly
 class RefreshSummary:
     run_id: str
     success: bool
+    published: bool = False  # the refreshed warehouse replaced the live one
+    failed_steps: list[str] = field(default_factory=list)
     this_run: dict[str, int] = field(default_factory=dict)  # status -> files of this run
     overall: dict[str, int] = field(default_factory=dict)  # status -> all files ever
     latest_period: str | None = None
@@ -46,7 +48,12 @@ def run_refresh(
             instance=instance,
             raise_on_error=False,
         )
-    summary = RefreshSummary(result.run_id, result.success)
+    summary = RefreshSummary(
+        result.run_id,
+        result.success,
+        published=result.is_node_success("published_warehouse"),
+        failed_steps=sorted(result.get_failed_step_keys()),
+    )
     if home.warehouse.exists():
         _fill_summary(home, summary)
     return summary

@@ -265,3 +265,12 @@ def test_exit_codes_and_several_files(tmp_path):
         capture_output=True,
     )
     assert usage.returncode == 2
+
+
+def test_a_blank_row_with_a_zero_total_is_not_reported_but_a_lone_total_is_an_error(tmp_path):
+    blank = [*clean_rows(), indicator_row("ASXH_NHA", {}, total=0)]
+    exit_code, report = check(make_submission(tmp_path / "blank.xlsx", rows=blank))
+    assert exit_code == 0, report["issues"]
+    lone = [*clean_rows(), indicator_row("ASXH_NHA", {}, total=4)]
+    exit_code, report = check(make_submission(tmp_path / "lone.xlsx", rows=lone))
+    assert exit_code == 1 and issues(report, "total_mismatch")

@@ -30,6 +30,10 @@ class Home:
         return self.root / "alerts"
 
     @property
+    def data_docs(self) -> Path:
+        return self.root / "data_docs"
+
+    @property
     def staging(self) -> Path:
         return self.root / "staging"
 

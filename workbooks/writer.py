@@ -85,6 +85,7 @@ class SubmissionLayout:
     report_date: date | None = None
     report_date_as_text: bool = False  # "dd/mm/yyyy" text instead of an Excel date
     email: str | None = None
+    blank_labels: tuple[str, ...] = ()  # labels with an empty value cell (template to fill in)
     two_row_header: bool = False
     metadata_in_one_cell: bool = False
     district_header_style: str = "plain"  # one of DISTRICT_STYLES
@@ -211,6 +212,7 @@ def _metadata(layout: SubmissionLayout) -> list[tuple[str, object]]:
         pairs.append(("Ngày báo cáo", report_date))
     if layout.email:
         pairs.append(("Email", layout.email))
+    pairs.extend((label, None) for label in layout.blank_labels)
     return pairs
 
 
@@ -219,7 +221,7 @@ def _write_metadata(ws: Worksheet, row: int, layout: SubmissionLayout) -> int:
     for label, value in _metadata(layout):
         if layout.metadata_in_one_cell:
             shown = value.strftime("%d/%m/%Y") if isinstance(value, date) else value
-            ws.cell(row, 1, f"{label}: {shown}")
+            ws.cell(row, 1, f"{label}: {'' if shown is None else shown}")
         else:
             ws.cell(row, 1, f"{label}:").font = _BOLD
             cell = ws.cell(row, 3, value)

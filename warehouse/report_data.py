@@ -1,0 +1,42 @@
+"""Read the review tables of one period for the review workbook (``chitieu report``).
+
+Read-only queries (``warehouse/sql/report/*.sql``) on a connection the caller opens,
+returned as pandas DataFrames in a ``ReviewData`` that ``workbooks.review_report``
+turns into a workbook, so that ``workbooks`` never touches DuckDB.
+"""
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from reference.periods import parse_period
+from workbooks.review_report import ReviewData
+
+REPORT_SQL = Path(__file__).parent / "sql" / "report"
+_FRAMES = ("totals", "districts", "agency_tasks", "task_summary", "completeness", "program")
+
+
+class PeriodNotInWarehouse(LookupError):
+    """The period code is valid but the warehouse has no review figures for it."""
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, period_code: str) -> pd.DataFrame:
+    """Run ``sql/report/<name>.sql`` for one period; results are fetched whole."""
+    sql = (REPORT_SQL / f"{name}.sql").read_text(encoding="utf-8")
+    return con.execute(sql, {"period_code": period_code}).df()
+
+
+def load_review_data(con: duckdb.DuckDBPyConnection, period_code: str) -> ReviewData:
+    """Everything the review workbook shows for ``period_code``.
+
+    ValueError for a malformed code; PeriodNotInWarehouse when nothing was reported.
+    """
+    period = parse_period(period_code)
+    known = query(con, "period", period.code)
+    frames = {name: query(con, name, period.code) for name in _FRAMES}
+    if known.empty or frames["totals"].empty:
+        raise PeriodNotInWarehouse(
+            f"the warehouse has no figures for period {period.code} ({period.label_vi})"
+        )
+    return ReviewData(period_code=period.code, period_label=period.label_vi, **frames)

@@ -1,0 +1,538 @@
+"""The review workbook for the half-year meeting (``chitieu report``).
+
+Takes the figures as DataFrames (``ReviewData``, read by ``warehouse.report_data``)
+and writes a draft text, one sheet per review table and native Excel charts. This
+module never touches the warehouse, so it can be tested with hand-made frames.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    ParagraphProperties,
+    RegularTextRun,
+)
+from openpyxl.drawing.text import (
+    Font as DrawingFont,
+)
+from openpyxl.drawing.text import (
+    Paragraph as DrawingParagraph,
+)
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbooks import narrative
+from workbooks.safe_cells import write_text, write_value
+from workbooks.template import (
+    COUNT_FORMAT,
+    DATE_FORMAT,
+    FONT_NAME,
+    MONEY_FORMAT,
+    print_a4_landscape,
+    use_times_new_roman,
+)
+
+PERCENT_FORMAT, DATETIME_FORMAT = "0.0%", "dd/mm/yyyy hh:mm"
+SHEETS = (
+    "Dự thảo báo cáo",
+    "Tổng hợp",
+    "Theo huyện",
+    "Nhiệm vụ",
+    "Tình hình gửi báo cáo",
+    "Chương trình phối hợp",
+)
+_THIN = Side(style="thin")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_WRAP = Alignment(vertical="top", wrap_text=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_BAD_FILL = PatternFill("solid", fgColor="F8CBAD")
+_YES, _NO = "Có", "Không"
+_CHARS_PER_LINE = 115  # of the draft's column at its width, to size wrapped rows
+
+
+@dataclass
+class ReviewData:
+    """The figures of one period, as the review workbook shows them.
+
+    Frames hold the columns of ``warehouse/sql/report/<name>.sql``.
+    """
+
+    period_code: str
+    period_label: str  # "6 tháng đầu năm 2019"
+    totals: pd.DataFrame
+    districts: pd.DataFrame
+    agency_tasks: pd.DataFrame
+    task_summary: pd.DataFrame
+    completeness: pd.DataFrame
+    program: pd.DataFrame
+
+
+def write_review_report(path: Path, period_code: str, data: ReviewData) -> Path:
+    """Write the review workbook of ``period_code`` to ``path``."""
+    if data.period_code != period_code:
+        raise ValueError(f"figures are for {data.period_code}, not {period_code}")
+    path = Path(path)
+    build_review_report(data).save(path)
+    return path
+
+
+def build_review_report(data: ReviewData) -> Workbook:
+    wb = Workbook()
+    wb.active.title = SHEETS[0]
+    _draft_sheet(wb.active, narrative.draft_review(data))
+    _summary_sheet(wb.create_sheet(SHEETS[1]), data)
+    _district_sheet(wb.create_sheet(SHEETS[2]), data)
+    _task_sheet(wb.create_sheet(SHEETS[3]), data)
+    _completeness_sheet(wb.create_sheet(SHEETS[4]), data)
+    _program_sheet(wb.create_sheet(SHEETS[5]), data)
+    for ws in wb.worksheets:
+        use_times_new_roman(ws)
+        print_a4_landscape(ws)
+    return wb
+
+
+# --- cells -------------------------------------------------------------------------------
+
+
+def _title(ws: Worksheet, row: int, text: str, width: int, size: int = 14) -> None:
+    cell = write_text(ws, row, 1, text)
+    cell.font, cell.alignment = Font(bold=True, size=size), Alignment(horizontal="center")
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+
+
+def _header(ws: Worksheet, row: int, texts: Sequence[str], first_col: int = 1) -> None:
+    for col, text in enumerate(texts, start=first_col):
+        cell = write_text(ws, row, col, text)
+        cell.font, cell.alignment, cell.border, cell.fill = (
+            Font(bold=True),
+            _CENTER,
+            _BOX,
+            _HEADER_FILL,
+        )
+
+
+def _put(ws: Worksheet, row: int, col: int, value: object, number_format: str | None = None):
+    """A boxed cell; numbers keep their format, text is always stored as text."""
+    if isinstance(value, float) and math.isnan(value):
+        value = None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    cell = write_value(ws, row, col, value)
+    cell.border = _BOX
+    if number_format:
+        cell.number_format = number_format
+    if isinstance(value, str):
+        cell.alignment = _WRAP
+    return cell
+
+
+def _value_format(kind: str) -> str:
+    return MONEY_FORMAT if kind == "money" else COUNT_FORMAT
+
+
+def _widths(ws: Worksheet, widths: dict[str, float]) -> None:
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+
+
+def _yes_no(flag: object) -> str:
+    return _YES if bool(flag) and not pd.isna(flag) else _NO
+
+
+# --- charts ------------------------------------------------------------------------------
+
+
+def _text_props(size: int = 1000, bold: bool = False) -> RichText:
+    props = CharacterProperties(latin=DrawingFont(typeface=FONT_NAME), sz=size, b=bold)
+    return RichText(p=[DrawingParagraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
+
+
+def _chart_title(text: str, size: int = 1200) -> Title:
+    props = CharacterProperties(latin=DrawingFont(typeface=FONT_NAME), sz=size, b=True)
+    run = RegularTextRun(rPr=props, t=text)
+    para = DrawingParagraph(pPr=ParagraphProperties(defRPr=props), r=[run])
+    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
+
+
+def _bar_chart(title: str, horizontal: bool, width: float, height: float) -> BarChart:
+    """A bar chart in Times New Roman with both axes shown (openpyxl hides them by default)."""
+    chart = BarChart()
+    chart.type = "bar" if horizontal else "col"
+    chart.title = _chart_title(title)
+    chart.width, chart.height = width, height
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.delete = False
+        axis.txPr = _text_props()
+    chart.legend.position = "b"
+    chart.legend.txPr = _text_props()
+    return chart
+
+
+# --- Dự thảo báo cáo -------------------------------------------------------------------------
+
+
+def _draft_sheet(ws: Worksheet, paragraphs: Sequence[narrative.Paragraph]) -> None:
+    ws.column_dimensions["A"].width = 120
+    for row, para in enumerate(paragraphs, start=1):
+        cell = write_text(ws, row, 1, para.text)
+        match para.style:
+            case narrative.TITLE:
+                cell.font, cell.alignment = Font(bold=True, size=14), _CENTER
+            case narrative.HEADING:
+                cell.font, cell.alignment = Font(bold=True, size=13), _WRAP
+            case narrative.NOTE:
+                cell.font, cell.alignment = Font(italic=True, size=12), _CENTER
+            case _:
+                cell.font = Font(size=13)
+                cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1)
+        lines = max(1, math.ceil(len(para.text) / _CHARS_PER_LINE))
+        ws.row_dimensions[row].height = 18 * lines + 2
+
+
+# --- Tổng hợp -------------------------------------------------------------------------------
+
+
+def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
+    last_year = narrative.last_year_label(data.period_code) or "năm trước"
+    heads = (
+        "STT",
+        "Mã chỉ tiêu",
+        "Tên chỉ tiêu",
+        "Đơn vị tính",
+        data.period_label,
+        f"Cùng kỳ ({last_year})",
+        "Tăng, giảm so với cùng kỳ",
+    )
+    _title(ws, 1, f"KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU TOÀN TỈNH - {data.period_label.upper()}", 7)
+    _header(ws, 3, heads)
+    totals = data.totals.sort_values("sort_order")
+    for i, r in enumerate(totals.itertuples(), start=1):
+        row, fmt = 3 + i, _value_format(r.value_kind)
+        _put(ws, row, 1, i)
+        _put(ws, row, 2, r.indicator_code)
+        _put(ws, row, 3, r.indicator_name)
+        _put(ws, row, 4, r.unit)
+        _put(ws, row, 5, r.total_value, fmt)
+        _put(ws, row, 6, r.same_period_last_year_value, fmt)
+        change = None if pd.isna(r.change_pct) else r.change_pct / 100
+        _put(ws, row, 7, change, PERCENT_FORMAT)
+    last = 3 + len(totals)
+    _widths(ws, {"A": 6, "B": 20, "C": 50, "D": 13, "E": 16, "F": 18, "G": 16})
+    ws.freeze_panes = "E4"
+    ws.print_title_rows = "3:3"
+    if last > 3:
+        red_green = ColorScaleRule(
+            start_type="num",
+            start_value=-0.2,
+            start_color="F8696B",
+            mid_type="num",
+            mid_value=0,
+            mid_color="FFFFFF",
+            end_type="num",
+            end_value=0.2,
+            end_color="63BE7B",
+        )
+        ws.conditional_formatting.add(f"G4:G{last}", red_green)
+        _summary_charts(ws, totals, last)
+
+
+def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int) -> None:
+    chart = _bar_chart("Kết quả các chỉ tiêu so với cùng kỳ", True, 24, 14)
+    chart.add_data(
+        Reference(ws, min_col=5, max_col=6, min_row=3, max_row=last), titles_from_data=True
+    )
+    chart.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
+    chart.x_axis.scaling.orientation = "maxMin"  # first indicator on top
+    values = pd.concat([totals["total_value"], totals["same_period_last_year_value"]]).dropna()
+    if not values.empty and (values > 0).all():
+        chart.y_axis.scaling.logBase = 10  # conferences and participants differ 1,000-fold
+        chart.y_axis.title = "thang logarit"
+    ws.add_chart(chart, "I3")
+    change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, 24, 12)
+    change.add_data(Reference(ws, min_col=7, min_row=3, max_row=last), titles_from_data=True)
+    change.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
+    change.x_axis.scaling.orientation = "maxMin"
+    change.legend = None
+    ws.add_chart(change, f"I{last + 16}")
+
+
+# --- Theo huyện ------------------------------------------------------------------------------
+
+
+def _district_sheet(ws: Worksheet, data: ReviewData) -> None:
+    frame = data.districts
+    districts = (
+        frame[["district_code", "district_name"]]
+        .drop_duplicates("district_code")
+        .sort_values("district_code")
+    )
+    indicators = (
+        frame[["indicator_code", "indicator_name", "unit", "value_kind", "sort_order"]]
+        .drop_duplicates("indicator_code")
+        .sort_values("sort_order")
+    )
+    width = 3 + len(districts)
+    _title(ws, 1, f"KẾT QUẢ THEO HUYỆN, THÀNH PHỐ - {data.period_label.upper()}", max(width, 3))
+    if frame.empty:
+        write_text(ws, 3, 1, "Chưa có số liệu theo huyện, thành phố trong kỳ.")
+        return
+    values = frame.pivot_table(
+        index="indicator_code", columns="district_code", values="value", aggfunc="sum"
+    )
+    ranks = frame.pivot_table(
+        index="indicator_code", columns="district_code", values="rank_in_province", aggfunc="min"
+    )
+    first = _district_block(ws, 3, "Số liệu", indicators, districts, values, True)
+    second = _district_block(
+        ws, first + 2, "Thứ hạng trong tỉnh (1 = cao nhất)", indicators, districts, ranks, False
+    )
+    _widths(ws, {"A": 6, "B": 48, "C": 13})
+    for col in range(4, width + 1):
+        ws.column_dimensions[get_column_letter(col)].width = 12
+    ws.freeze_panes = "D5"
+    ws.print_title_rows = "4:4"
+    _district_chart(ws, len(indicators), len(districts), second + 2)
+
+
+def _district_block(ws, top, caption, indicators, districts, table, are_values) -> int:
+    """A table of indicators × districts with conditional colours; returns its last row."""
+    write_text(ws, top, 1, caption).font = Font(bold=True, italic=True)
+    _header(ws, top + 1, ["STT", "Tên chỉ tiêu", "Đơn vị tính", *districts["district_name"]])
+    row = top + 1
+    last_col = get_column_letter(3 + len(districts))
+    for i, ind in enumerate(indicators.itertuples(), start=1):
+        row += 1
+        _put(ws, row, 1, i)
+        _put(ws, row, 2, ind.indicator_name)
+        _put(ws, row, 3, ind.unit if are_values else "hạng")
+        fmt = _value_format(ind.value_kind) if are_values else "0"
+        for j, code in enumerate(districts["district_code"], start=4):
+            value = table.at[ind.indicator_code, code] if code in table.columns else None
+            _put(ws, row, j, value, fmt)
+        ws.conditional_formatting.add(f"D{row}:{last_col}{row}", _district_colors(are_values))
+    return row
+
+
+def _district_colors(are_values: bool) -> ColorScaleRule:
+    """Green for the best district of a row: the highest value, or rank 1."""
+    low, high = ("F8696B", "63BE7B") if are_values else ("63BE7B", "F8696B")
+    return ColorScaleRule(
+        start_type="min",
+        start_color=low,
+        mid_type="percentile",
+        mid_value=50,
+        mid_color="FFEB84",
+        end_type="max",
+        end_color=high,
+    )
+
+
+def _district_chart(ws: Worksheet, n_indicators: int, n_districts: int, anchor_row: int) -> None:
+    """Each district's share of every indicator: comparable though units differ."""
+    chart = _bar_chart("Tỷ trọng của các huyện, thành phố trong từng chỉ tiêu", True, 26, 15)
+    chart.grouping, chart.overlap = "percentStacked", 100
+    data = Reference(ws, min_col=4, max_col=3 + n_districts, min_row=4, max_row=4 + n_indicators)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + n_indicators))
+    chart.x_axis.scaling.orientation = "maxMin"
+    ws.add_chart(chart, f"B{anchor_row}")
+
+
+# --- Nhiệm vụ ------------------------------------------------------------------------------
+
+
+def _agency_task_table(data: ReviewData) -> pd.DataFrame:
+    """One row per agency: common and registered tasks, totals and completion rate."""
+    tasks = data.agency_tasks
+    agencies = pd.concat(
+        [data.completeness[["agency_code", "short_name"]], tasks[["agency_code", "short_name"]]]
+    ).drop_duplicates("agency_code")
+    wide = tasks.pivot_table(
+        index="agency_code",
+        columns="task_kind",
+        values=["tasks_total", "tasks_completed"],
+        aggfunc="sum",
+    )
+    table = agencies.set_index("agency_code")
+    for kind in narrative.TASK_KINDS_VI:
+        for column in ("tasks_total", "tasks_completed"):
+            key = (column, kind)
+            table[f"{column}_{kind}"] = wide[key] if key in wide.columns else 0
+    table = table.fillna(0)
+    table["tasks_total"] = table[[f"tasks_total_{k}" for k in narrative.TASK_KINDS_VI]].sum(axis=1)
+    table["tasks_completed"] = table[[f"tasks_completed_{k}" for k in narrative.TASK_KINDS_VI]].sum(
+        axis=1
+    )
+    table["completion_rate"] = table["tasks_completed"] / table["tasks_total"].where(
+        table["tasks_total"] > 0
+    )
+    return table.reset_index()
+
+
+def _task_sheet(ws: Worksheet, data: ReviewData) -> None:
+    _title(ws, 1, f"KẾT QUẢ THỰC HIỆN NHIỆM VỤ - {data.period_label.upper()}", 9)
+    _header(
+        ws,
+        3,
+        [
+            "STT",
+            "Cơ quan",
+            "Nhiệm vụ chung",
+            "",
+            "Nhiệm vụ đăng ký",
+            "",
+            "Cộng",
+            "",
+            "Tỷ lệ hoàn thành",
+        ],
+    )
+    _header(ws, 4, ["", "", *["Tổng số", "Hoàn thành"] * 3, ""])
+    for first, last in ((1, 1), (2, 2), (9, 9)):
+        ws.merge_cells(start_row=3, start_column=first, end_row=4, end_column=last)
+    for col in (3, 5, 7):
+        ws.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 1)
+    table = _agency_task_table(data)
+    columns = (
+        "tasks_total_chung",
+        "tasks_completed_chung",
+        "tasks_total_dang_ky",
+        "tasks_completed_dang_ky",
+        "tasks_total",
+        "tasks_completed",
+    )
+    row = 4
+    for i, r in enumerate(table.itertuples(), start=1):
+        row += 1
+        _put(ws, row, 1, i)
+        _put(ws, row, 2, r.short_name)
+        for j, column in enumerate(columns, start=3):
+            _put(ws, row, j, int(getattr(r, column)), COUNT_FORMAT)
+        _put(ws, row, 9, r.completion_rate, PERCENT_FORMAT)
+    last = row
+    _task_total_row(ws, last + 1, data.task_summary)
+    _widths(ws, {"A": 6, "B": 24, "I": 14, **{c: 11 for c in "CDEFGH"}})
+    ws.freeze_panes = "C5"
+    ws.print_title_rows = "3:4"
+    if last > 4:
+        ws.conditional_formatting.add(
+            f"I5:I{last}",
+            DataBarRule(
+                start_type="num", start_value=0, end_type="num", end_value=1, color="63BE7B"
+            ),
+        )
+        _task_chart(ws, last)
+
+
+def _task_total_row(ws: Worksheet, row: int, summary: pd.DataFrame) -> None:
+    """Toàn tỉnh: the province's figures from review_task_summary."""
+    by_kind = summary.set_index("task_kind") if not summary.empty else pd.DataFrame()
+    _put(ws, row, 2, "Toàn tỉnh").font = Font(bold=True)
+    col, total, done = 3, 0, 0
+    for kind in narrative.TASK_KINDS_VI:
+        kind_total = int(by_kind.at[kind, "tasks_total"]) if kind in by_kind.index else 0
+        kind_done = int(by_kind.at[kind, "tasks_completed"]) if kind in by_kind.index else 0
+        _put(ws, row, col, kind_total, COUNT_FORMAT).font = Font(bold=True)
+        _put(ws, row, col + 1, kind_done, COUNT_FORMAT).font = Font(bold=True)
+        col, total, done = col + 2, total + kind_total, done + kind_done
+    _put(ws, row, 7, total, COUNT_FORMAT).font = Font(bold=True)
+    _put(ws, row, 8, done, COUNT_FORMAT).font = Font(bold=True)
+    _put(ws, row, 9, done / total if total else None, PERCENT_FORMAT).font = Font(bold=True)
+    _put(ws, row, 1, None)
+
+
+def _task_chart(ws: Worksheet, last: int) -> None:
+    chart = _bar_chart("Nhiệm vụ được giao và đã hoàn thành theo cơ quan", False, 24, 12)
+    chart.add_data(
+        Reference(ws, min_col=7, max_col=8, min_row=4, max_row=last), titles_from_data=True
+    )
+    chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=last))
+    ws.add_chart(chart, "K3")
+
+
+# --- Tình hình gửi báo cáo --------------------------------------------------------------------
+
+
+def _completeness_sheet(ws: Worksheet, data: ReviewData) -> None:
+    _title(ws, 1, f"TÌNH HÌNH GỬI BÁO CÁO - {data.period_label.upper()}", 8)
+    _header(
+        ws,
+        3,
+        [
+            "STT",
+            "Mã",
+            "Cơ quan",
+            "Đã gửi",
+            "Được chấp nhận",
+            "Đúng hạn",
+            "Thời điểm nhận",
+            "Hạn gửi",
+        ],
+    )
+    frame = data.completeness
+    row = 3
+    for i, r in enumerate(frame.itertuples(), start=1):
+        row += 1
+        _put(ws, row, 1, i)
+        _put(ws, row, 2, r.agency_code)
+        _put(ws, row, 3, r.agency_name)
+        for col, flag in ((4, r.received), (5, r.accepted), (6, r.on_time)):
+            _put(ws, row, col, _yes_no(flag)).alignment = _CENTER
+        received_at = None if pd.isna(r.received_at) else r.received_at
+        _put(ws, row, 7, received_at, DATETIME_FORMAT)
+        _put(ws, row, 8, None if pd.isna(r.deadline) else r.deadline, DATE_FORMAT)
+    if row > 3:
+        ws.conditional_formatting.add(
+            f"D4:F{row}", CellIsRule(operator="equal", formula=[f'"{_NO}"'], fill=_BAD_FILL)
+        )
+    for offset, line in enumerate(narrative.completeness_lines(frame), start=2):
+        write_text(ws, row + offset, 2, line).font = Font(italic=True)
+    _widths(ws, {"A": 6, "B": 10, "C": 42, "D": 10, "E": 14, "F": 10, "G": 18, "H": 12})
+    ws.freeze_panes = "D4"
+    ws.print_title_rows = "3:3"
+
+
+# --- Chương trình phối hợp --------------------------------------------------------------------
+
+
+def _program_sheet(ws: Worksheet, data: ReviewData) -> None:
+    _title(ws, 1, "KẾT QUẢ THỰC HIỆN CHƯƠNG TRÌNH PHỐI HỢP (LŨY KẾ TỪ ĐẦU GIAI ĐOẠN)", 4)
+    _widths(ws, {"A": 6, "B": 55, "C": 13, "D": 18})
+    if data.program.empty:
+        write_text(ws, 3, 1, "Không có chương trình phối hợp nào có số liệu đến hết kỳ này.")
+        return
+    row = 3
+    for phase, rows in data.program.groupby("phase_code", sort=True):
+        first = rows.iloc[0]
+        write_text(ws, row, 1, first.program_name).font = Font(bold=True)
+        start = pd.Timestamp(first.start_date).strftime("%d/%m/%Y")
+        end = pd.Timestamp(first.end_date).strftime("%d/%m/%Y")
+        write_text(
+            ws,
+            row + 1,
+            1,
+            f"Giai đoạn {phase} (từ {start} đến {end}); lũy kế đến hết {first.as_of_label}",
+        ).font = Font(italic=True)
+        _header(ws, row + 2, ["STT", "Tên chỉ tiêu", "Đơn vị tính", "Lũy kế"])
+        row += 2
+        for i, r in enumerate(rows.sort_values("sort_order").itertuples(), start=1):
+            row += 1
+            _put(ws, row, 1, i)
+            _put(ws, row, 2, r.indicator_name)
+            _put(ws, row, 3, r.unit)
+            _put(ws, row, 4, r.cumulative_value, _value_format(r.value_kind))
+        row += 2

@@ -1,0 +1,348 @@
+"""The blank submission workbook an agency fills in (``chitieu template``).
+
+Built on ``workbooks.writer`` so the template has exactly the layout the reader
+expects, then made hard to fill wrongly: Excel data validation on every input cell,
+a protected sheet where only input cells are editable, live ``SUM`` totals that the
+reader can compute without cached values, print settings and Times New Roman
+(Decree 30/2020).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.protection import SheetProtection
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reference.catalog import Catalog, Indicator
+from reference.periods import Period, parse_period
+from reference.text import fold
+from workbooks.safe_cells import safe_text, write_text
+from workbooks.writer import (
+    CODE,
+    PROVINCE,
+    TASK_HEADERS,
+    TOTAL,
+    IndicatorRow,
+    SubmissionLayout,
+    build_workbook,
+)
+
+FONT_NAME = "Times New Roman"  # Decree 30/2020/NĐ-CP on administrative documents
+DATE_LABEL, EMAIL_LABEL = "Ngày báo cáo", "Email"
+TASK_KINDS = ("Chung", "Đăng ký")
+TASK_RESULTS = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
+TASK_ROWS = 30  # empty task rows ready to fill
+INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")  # pale yellow: "write here"
+COUNT_FORMAT, MONEY_FORMAT, DATE_FORMAT = "#,##0", "#,##0.0", "dd/mm/yyyy"
+_THIN = Side(style="thin")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_UNLOCKED = Protection(locked=False)
+
+
+@dataclass
+class _Grid:
+    """Where the writer put the indicator table."""
+
+    header_row: int
+    code_col: int
+    part_cols: list[int]  # district columns, then Cấp tỉnh
+    total_col: int
+    note_col: int | None
+    rows: dict[str, int]  # indicator code -> sheet row
+
+
+def write_template(path: Path, agency_code: str, period_code: str, catalog: Catalog) -> Path:
+    """Write the blank workbook ``agency_code`` fills in for ``period_code``."""
+    wb = build_template(agency_code, period_code, catalog)
+    path = Path(path)
+    wb.save(path)
+    return path
+
+
+def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Workbook:
+    """The template as an openpyxl workbook; ValueError for an unknown agency or period."""
+    agency = catalog.agencies.get(agency_code)
+    if agency is None:
+        known = ", ".join(sorted(catalog.agencies))
+        raise ValueError(f"unknown agency code {agency_code!r}; known codes: {known}")
+    try:
+        period = parse_period(period_code)
+    except ValueError as error:
+        raise ValueError(
+            f"unknown period code {period_code!r}: use 201905, 2019Q2, 2019S1, 2019 or 2016-2021"
+        ) from error
+    districts = catalog.districts_for(period)
+    if not districts:
+        raise ValueError(f"no district existed for the whole period {period_code}")
+    indicators = _expected(catalog, agency_code)
+    layout = SubmissionLayout(
+        agency_text=agency.name,
+        period_text=period.label_vi,
+        districts=districts,
+        blank_labels=(DATE_LABEL, EMAIL_LABEL),
+        include_province=True,
+        section_rows=True,
+        title_rows=True,
+        total_formula=True,
+    )
+    rows = [IndicatorRow(i.code, i.name, i.unit, group=i.group) for i in indicators]
+    wb = build_workbook(rows, [], layout)
+    sheet, tasks = wb[layout.indicator_sheet], wb[layout.task_sheet]
+    _keep_text_as_text(wb)
+    grid = _locate(sheet)
+    _finish_indicator_sheet(sheet, grid, {i.code: i for i in indicators})
+    _finish_task_sheet(tasks)
+    guide = wb.create_sheet("Hướng dẫn", 0)
+    _write_guide(
+        guide, agency.name, period, catalog.deadline_days_for(agency_code, period.period_type)
+    )
+    for ws in wb.worksheets:
+        use_times_new_roman(ws)
+        print_a4_landscape(ws)
+    wb.active = wb.worksheets.index(sheet)
+    return wb
+
+
+def _expected(catalog: Catalog, agency_code: str) -> list[Indicator]:
+    codes = catalog.expected_indicators.get(agency_code, [])
+    if not codes:
+        raise ValueError(f"agency {agency_code!r} is not expected to report any indicator")
+    return sorted((catalog.indicators[c] for c in codes), key=lambda i: i.sort_order)
+
+
+def _keep_text_as_text(wb: Workbook) -> None:
+    """Reference text (names, units) starting with = + - @ must stay text, never a formula.
+
+    Runs before the SUM formulas are added, so every string cell is text from data.
+    """
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    safe_text(cell, cell.value)
+
+
+def _locate(ws: Worksheet) -> _Grid:
+    """Find the header the writer wrote and the column of each role."""
+    for row in ws.iter_rows():
+        by_text = {fold(c.value): c.column for c in row if isinstance(c.value, str)}
+        if fold(CODE) in by_text:
+            header, code_col = row[0].row, by_text[fold(CODE)]
+            break
+    else:  # pragma: no cover - the writer always writes the header
+        raise RuntimeError("template header not found")
+    total_col, province_col = by_text[fold(TOTAL)], by_text[fold(PROVINCE)]
+    parts = list(range(code_col + 3, province_col + 1))  # after name and unit
+    rows = {
+        str(ws.cell(r, code_col).value): r
+        for r in range(header + 1, ws.max_row + 1)
+        if ws.cell(r, code_col).value
+    }
+    return _Grid(header, code_col, parts, total_col, by_text.get(fold("Ghi chú")), rows)
+
+
+def _finish_indicator_sheet(ws: Worksheet, grid: _Grid, indicators: dict[str, Indicator]) -> None:
+    first, last = get_column_letter(grid.part_cols[0]), get_column_letter(grid.part_cols[-1])
+    counts, money = _value_validation("count"), _value_validation("money")
+    for code, r in grid.rows.items():
+        kind = indicators[code].value_kind
+        for col in grid.part_cols:
+            _input_cell(ws, r, col, MONEY_FORMAT if kind == "money" else COUNT_FORMAT)
+        (money if kind == "money" else counts).add(f"{first}{r}:{last}{r}")
+        total = ws.cell(r, grid.total_col, f"=SUM({first}{r}:{last}{r})")
+        total.number_format = MONEY_FORMAT if kind == "money" else COUNT_FORMAT
+        total.font = Font(bold=True)
+        if grid.note_col:
+            _input_cell(ws, r, grid.note_col, None)
+    for dv in (counts, money):
+        if dv.sqref:
+            ws.add_data_validation(dv)
+    _metadata_inputs(ws, grid.header_row)
+    footer = max(grid.rows.values()) + 2
+    ws.cell(footer, grid.total_col - 2, "……………, ngày …… tháng …… năm ………")
+    ws.cell(footer + 1, 3, "Người lập biểu").font = Font(bold=True)
+    ws.cell(footer + 1, grid.total_col - 2, "Thủ trưởng đơn vị").font = Font(bold=True)
+    ws.freeze_panes = ws.cell(grid.header_row + 1, grid.code_col + 3)
+    ws.print_title_rows = f"{grid.header_row}:{grid.header_row}"
+    _protect(ws)
+
+
+def _input_cell(ws: Worksheet, r: int, col: int, number_format: str | None) -> None:
+    cell = ws.cell(r, col)
+    cell.protection, cell.fill, cell.border = _UNLOCKED, INPUT_FILL, _BOX
+    if number_format:
+        cell.number_format = number_format
+
+
+def _value_validation(kind: str) -> DataValidation:
+    """Whole numbers ≥ 0 for counts, decimals ≥ 0 (million VND) for money."""
+    if kind == "money":
+        prompt = (
+            "Ghi số tiền theo đơn vị ở cột Đơn vị tính (triệu đồng), số không âm, được có phần "
+            "thập phân. Để trống nếu chưa có số liệu; không thực hiện thì ghi 0."
+        )
+        error = "Số tiền phải là số lớn hơn hoặc bằng 0 (đơn vị triệu đồng)."
+        return _validation("decimal", "Số tiền (triệu đồng)", prompt, error)
+    prompt = (
+        "Ghi số nguyên không âm, ví dụ 45000. Để trống nếu chưa có số liệu; không thực hiện "
+        "thì ghi 0."
+    )
+    error = "Chỉ tiêu này phải là số nguyên lớn hơn hoặc bằng 0."
+    return _validation("whole", "Số lượng", prompt, error)
+
+
+def _validation(kind: str, title: str, prompt: str, error: str) -> DataValidation:
+    return DataValidation(
+        type=kind,
+        operator="greaterThanOrEqual",
+        formula1="0",
+        allow_blank=True,
+        showInputMessage=True,
+        promptTitle=title,
+        prompt=prompt,
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="Số liệu không hợp lệ",
+        error=error,
+    )
+
+
+def _metadata_inputs(ws: Worksheet, header_row: int) -> None:
+    """Unlock the value cells of the labels the agency fills in (date, email)."""
+    labels = {fold(DATE_LABEL): "date", fold(EMAIL_LABEL): "email"}
+    date_check = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="36526",  # 01/01/2000
+        allow_blank=True,
+        showInputMessage=True,
+        promptTitle="Ngày báo cáo",
+        prompt="Ghi ngày báo cáo dạng dd/mm/yyyy, ví dụ 05/07/2019.",
+        showErrorMessage=True,
+        errorTitle="Ngày không hợp lệ",
+        error="Hãy ghi một ngày dạng dd/mm/yyyy.",
+    )
+    for r in range(1, header_row):
+        role = labels.get(fold(ws.cell(r, 1).value))
+        if role is None:
+            continue
+        _input_cell(ws, r, 3, DATE_FORMAT if role == "date" else None)
+        if role == "date":
+            date_check.add(ws.cell(r, 3).coordinate)
+    if date_check.sqref:
+        ws.add_data_validation(date_check)
+
+
+def _protect(ws: Worksheet) -> None:
+    """Lock headers, codes and formulas; columns and rows may still be resized."""
+    ws.protection = SheetProtection(
+        sheet=True, formatColumns=False, formatRows=False, selectLockedCells=False
+    )
+
+
+# --- the task sheet ----------------------------------------------------------------
+
+
+def _finish_task_sheet(ws: Worksheet) -> None:
+    last = 1 + TASK_ROWS
+    for r in range(2, last + 1):
+        for col in range(1, len(TASK_HEADERS) + 1):
+            _input_cell(ws, r, col, DATE_FORMAT if col == 6 else None)
+        ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    kinds = _list_validation(TASK_KINDS, "Loại nhiệm vụ", "Chọn “Chung” hoặc “Đăng ký”.")
+    results = _list_validation(
+        TASK_RESULTS, "Kết quả", "Chọn kết quả đến cuối kỳ báo cáo trong danh sách."
+    )
+    kinds.add(f"C2:C{last}")
+    results.add(f"D2:D{last}")
+    ws.add_data_validation(kinds)
+    ws.add_data_validation(results)
+    for col, width in zip("ACDEFG", (6, 12, 18, 28, 13, 25), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    _protect(ws)
+
+
+def _list_validation(items: tuple[str, ...], title: str, prompt: str) -> DataValidation:
+    return DataValidation(
+        type="list",
+        formula1='"' + ",".join(items) + '"',
+        allow_blank=True,
+        showInputMessage=True,
+        promptTitle=title,
+        prompt=prompt,
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="Giá trị không hợp lệ",
+        error="Chỉ chọn một trong: " + ", ".join(items) + ".",
+    )
+
+
+# --- the instructions sheet --------------------------------------------------------
+
+
+def _guide_lines(agency_name: str, period: Period, deadline_days: int) -> list[str]:
+    deadline = period.end_date + timedelta(days=deadline_days)
+    return [
+        "HƯỚNG DẪN ĐIỀN BIỂU",
+        f"Biểu dành cho: {agency_name} - kỳ báo cáo: {period.label_vi}.",
+        "1. Không sửa phần đầu biểu, tên cột, mã chỉ tiêu và cột “Tổng cộng” (các ô này đã "
+        "được khóa). Chỉ ghi vào các ô nền vàng nhạt.",
+        "2. Ghi số liệu thực hiện trong kỳ vào cột của từng huyện, thành phố; phần do cấp tỉnh "
+        "trực tiếp thực hiện ghi vào cột “Cấp tỉnh”.",
+        "3. Cột “Tổng cộng” tự cộng bằng công thức, không ghi đè.",
+        "4. Chỉ tiêu đếm (hội nghị, lượt người, suất quà...) ghi số nguyên không âm; chỉ tiêu "
+        "tiền ghi theo đơn vị ở cột “Đơn vị tính”, được có phần thập phân. Excel báo lỗi khi "
+        "ghi sai.",
+        "5. Ô để trống là chưa có số liệu. Mỗi chỉ tiêu cần ít nhất một ô có số liệu; chỉ tiêu "
+        "không thực hiện thì ghi 0.",
+        "6. Ghi “Ngày báo cáo” dạng dd/mm/yyyy và “Email” để nhận phản hồi về báo cáo.",
+        "7. Trang “Nhiệm vụ”: mỗi nhiệm vụ một dòng; chọn “Loại” (Chung, Đăng ký) và “Kết quả” "
+        "(Hoàn thành, Đang thực hiện, Chưa thực hiện) trong danh sách; “Đơn vị chủ trì” để "
+        "trống nếu đơn vị báo cáo chủ trì.",
+        f"8. Gửi biểu về cơ quan thường trực chậm nhất ngày {deadline:%d/%m/%Y}.",
+    ]
+
+
+def _write_guide(ws: Worksheet, agency_name: str, period: Period, deadline_days: int) -> None:
+    for r, line in enumerate(_guide_lines(agency_name, period, deadline_days), start=1):
+        cell = write_text(ws, r, 1, line)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    ws.column_dimensions["A"].width = 110
+    ws.protection = SheetProtection(sheet=True)
+
+
+# --- every sheet ------------------------------------------------------------------
+
+
+def use_times_new_roman(ws: Worksheet) -> None:
+    """Times New Roman on every written cell, keeping bold and size."""
+    for row in ws.iter_rows():
+        for cell in row:
+            font = cell.font
+            cell.font = Font(
+                name=FONT_NAME,
+                size=font.size or 12,
+                bold=font.bold,
+                italic=font.italic,
+                color=font.color,
+            )
+
+
+def print_a4_landscape(ws: Worksheet) -> None:
+    """A4 landscape, one page wide (title rows are set per sheet)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True

@@ -21,7 +21,6 @@ import duckdb
 
 from warehouse.home import Home
 
-SCHEMA_VERSION = 1
 SQL_DIR = Path(__file__).parent / "sql"
 log = logging.getLogger(__name__)
 
@@ -34,13 +33,35 @@ def read_sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Create what is missing and record the schema version."""
-    con.execute(read_sql("schema.sql"))
+def migrations() -> list[tuple[int, Path]]:
+    """The numbered migration files, in order: ``NNN_what.sql``."""
+    return sorted((int(p.name[:3]), p) for p in (SQL_DIR / "migrations").glob("[0-9]*.sql"))
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS meta_schema (version INTEGER NOT NULL, "
+        "applied_at TIMESTAMP NOT NULL)"
+    )
+    return con.execute("SELECT coalesce(max(version), 0) FROM meta_schema").fetchall()[0][0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the schema up to date, one numbered migration at a time; returns the version.
+
+    Each migration runs in its own transaction with the record of its version, so a
+    warehouse is always at exactly one version. Views and macros are recreated after.
+    """
+    current = schema_version(con)
+    for version, path in migrations():
+        if version > current:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO meta_schema VALUES (?, ?)", [version, datetime.now()])
+            con.execute("COMMIT")
+            current = version
     con.execute(read_sql("macros.sql"))
-    current = con.execute("SELECT max(version) FROM meta_schema").fetchall()[0][0]
-    if current is None or current < SCHEMA_VERSION:
-        con.execute("INSERT INTO meta_schema VALUES (?, ?)", [SCHEMA_VERSION, datetime.now()])
+    return current
 
 
 def connect_readonly(home: Home) -> duckdb.DuckDBPyConnection:

@@ -1,9 +1,4 @@
--- The star schema, the pipeline record and the history tables (warehouse.md).
-CREATE TABLE IF NOT EXISTS meta_schema (
-    version INTEGER NOT NULL,
-    applied_at TIMESTAMP NOT NULL
-);
-
+-- Version 1: the star schema, the pipeline record and the history tables (warehouse.md).
 CREATE TABLE IF NOT EXISTS dim_agency (
     agency_key INTEGER PRIMARY KEY,
     agency_code VARCHAR NOT NULL UNIQUE,
@@ -146,11 +141,4 @@ CREATE TABLE IF NOT EXISTS ref_program (
     start_date DATE NOT NULL,
     end_date DATE NOT NULL,
     agency_codes VARCHAR[] NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS ref_district_crosswalk (
-    from_code VARCHAR NOT NULL,
-    from_valid_to DATE NOT NULL,
-    to_code VARCHAR NOT NULL,
-    to_valid_from DATE NOT NULL
 );

@@ -1,18 +1,14 @@
 """``chitieu sql``: read-only queries on the warehouse."""
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 
 import click
 import duckdb
 
 from orchestration.output import output_options, render
-from warehouse.asof import build_as_of
+from warehouse.asof import AS_OF_FORMATS, open_warehouse
 from warehouse.home import Home
-from warehouse.store import WarehouseMissing, connect_readonly, connect_readonly_file
+from warehouse.store import WarehouseMissing
 
 
 @click.command()
@@ -26,7 +22,7 @@ from warehouse.store import WarehouseMissing, connect_readonly, connect_readonly
 )
 @click.option(
     "--as-of",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    type=click.DateTime(AS_OF_FORMATS),
     help="Query the warehouse as it stood at this date (start of day) or moment.",
 )
 def sql(query: str, fmt: str, home: str | None, as_of: datetime | None) -> None:
@@ -46,7 +42,7 @@ def sql(query: str, fmt: str, home: str | None, as_of: datetime | None) -> None:
         chitieu sql --as-of 2019-01-05 "select * from indicator_values where period_code = '2018S2'"
     """
     try:
-        with _connection(Home.from_env(home), as_of) as con:
+        with open_warehouse(Home.from_env(home), as_of) as con:
             cursor = con.execute(query)
             if cursor.description is None:
                 return
@@ -57,20 +53,6 @@ def sql(query: str, fmt: str, home: str | None, as_of: datetime | None) -> None:
     except duckdb.Error as error:
         raise click.ClickException(_explain(error)) from error
     click.echo(render(columns, rows, fmt))
-
-
-@contextmanager
-def _connection(home: Home, as_of: datetime | None) -> Iterator[duckdb.DuckDBPyConnection]:
-    if as_of is None:
-        with connect_readonly(home) as con:
-            yield con
-        return
-    with connect_readonly(home):  # fails clearly when there is no warehouse
-        pass
-    with tempfile.TemporaryDirectory(prefix="chitieu-as-of-") as folder:
-        snapshot = build_as_of(home.warehouse, Path(folder) / "as_of.duckdb", as_of)
-        with connect_readonly_file(snapshot) as con:
-            yield con
 
 
 def _explain(error: duckdb.Error) -> str:

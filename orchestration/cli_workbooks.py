@@ -1,5 +1,6 @@
 """``chitieu template`` and ``chitieu report``: the workbooks people open in Excel."""
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -7,9 +8,10 @@ import duckdb
 
 from reference import load_catalog
 from reference.periods import parse_period
+from warehouse.asof import AS_OF_FORMATS, open_warehouse
 from warehouse.home import Home
 from warehouse.report_data import PeriodNotInWarehouse, load_review_data
-from warehouse.store import WarehouseMissing, connect_readonly
+from warehouse.store import WarehouseMissing
 from workbooks.review_report import write_review_report
 from workbooks.template import write_template
 
@@ -63,7 +65,12 @@ def template(agency_code: str, period_code: str, output: Path) -> None:
     envvar="CHITIEU_HOME",
     help="Project home (default: $CHITIEU_HOME or ./data).",
 )
-def report(period_code: str, output: Path, home: str | None) -> None:
+@click.option(
+    "--as-of",
+    type=click.DateTime(AS_OF_FORMATS),
+    help="The figures as they stood at this date or moment (before later corrections).",
+)
+def report(period_code: str, output: Path, home: str | None, as_of: datetime | None) -> None:
     """Write the review workbook of one period for the review meeting.
 
     Sheets: a draft review text in Vietnamese written from the figures, province
@@ -74,6 +81,8 @@ def report(period_code: str, output: Path, home: str | None) -> None:
     Example:
 
         chitieu report --period 2019S1 -o so_ket_2019S1.xlsx
+
+        chitieu report --period 2018S2 --as-of 2019-01-05 -o 2018S2_truoc_dinh_chinh.xlsx
     """
     try:
         code = parse_period(period_code).code
@@ -82,7 +91,7 @@ def report(period_code: str, output: Path, home: str | None) -> None:
             f"{error}; use a code such as 201905, 2019Q2, 2019S1, 2019 or 2016-2021"
         ) from error
     try:
-        with connect_readonly(Home.from_env(home)) as con:
+        with open_warehouse(Home.from_env(home), as_of) as con:
             data = load_review_data(con, code)
     except (WarehouseMissing, PeriodNotInWarehouse) as error:
         raise click.ClickException(str(error)) from error

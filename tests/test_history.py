@@ -204,3 +204,16 @@ def test_an_old_name_of_an_agency_resolves_only_for_its_time(tmp_path):
     assert catalog.match_agency("Hội Cựu quân nhân tỉnh", date(2018, 6, 30)).code == "HCCB"
     assert catalog.match_agency("HỘI CỰU QUÂN NHÂN TỈNH", date(2018, 12, 31)).code == "HCCB"
     assert catalog.match_agency("Hội Cựu quân nhân tỉnh", date(2019, 6, 30)) is None
+
+
+def test_the_review_workbook_as_of_a_date(demo_home, tmp_path):
+    import openpyxl
+
+    now, before = tmp_path / "now.xlsx", tmp_path / "before.xlsx"
+    assert invoke(demo_home, "report", "--period", "2019S1", "-o", str(now)).exit_code == 0
+    result = invoke(demo_home, "report", "--period", "2019S1", "--as-of", "2019-07-05",
+                    "-o", str(before))
+    assert result.exit_code == 0, result.output
+    texts = [" ".join(str(c.value) for c in row if c.value is not None)
+             for row in openpyxl.load_workbook(before).worksheets[0].iter_rows()]
+    assert not any("163 hội nghị" in text for text in texts)  # not all had reported yet

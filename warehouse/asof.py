@@ -1,13 +1,19 @@
 """The warehouse as it stood at a past moment, review tables included."""
 
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from warehouse.home import Home
 from warehouse.review import REVIEW_TABLES, build_review_table, build_rollup
-from warehouse.store import read_sql
+from warehouse.store import connect_readonly, connect_readonly_file, read_sql
+
+AS_OF_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 def build_as_of(source: Path, target: Path, as_of: datetime) -> Path:
@@ -25,3 +31,16 @@ def build_as_of(source: Path, target: Path, as_of: datetime) -> Path:
             build_review_table(con, table)
         con.execute("CHECKPOINT")
     return target
+
+
+@contextmanager
+def open_warehouse(home: Home, as_of: datetime | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the warehouse, or to a rewound copy when ``as_of`` is set."""
+    with connect_readonly(home) as con:  # fails clearly when there is no warehouse
+        if as_of is None:
+            yield con
+            return
+    with tempfile.TemporaryDirectory(prefix="chitieu-as-of-") as folder:
+        snapshot = build_as_of(home.warehouse, Path(folder) / "as_of.duckdb", as_of)
+        with connect_readonly_file(snapshot) as con:
+            yield con

@@ -18,11 +18,27 @@ from warehouse.home import Home
 from warehouse.store import StagedWarehouse, refresh_lock
 
 
-class RefreshResource(ConfigurableResource):
-    """Where the refresh works. ``home`` defaults to ``CHITIEU_HOME`` or ``./data``."""
+class ProjectResource(ConfigurableResource):
+    """The project's home, catalogue and date. ``home`` defaults to ``CHITIEU_HOME``."""
 
     home: str = ""
     today: str = ""  # ISO date that counts as "today" for period checks; empty = real today
+
+    @property
+    def paths(self) -> Home:
+        return Home.from_env(self.home or None).ensure()
+
+    @property
+    def catalog(self) -> Catalog:
+        return load_catalog()
+
+    @property
+    def reference_date(self) -> date:
+        return date.fromisoformat(self.today) if self.today else date.today()
+
+
+class RefreshResource(ProjectResource):
+    """Where the refresh works: a private copy of the warehouse, under the writer's lock."""
 
     _staged: StagedWarehouse | None = PrivateAttr(default=None)
 
@@ -38,18 +54,6 @@ class RefreshResource(ConfigurableResource):
             finally:
                 staged.discard()
                 self._staged = None
-
-    @property
-    def paths(self) -> Home:
-        return Home.from_env(self.home or None).ensure()
-
-    @property
-    def catalog(self) -> Catalog:
-        return load_catalog()
-
-    @property
-    def reference_date(self) -> date:
-        return date.fromisoformat(self.today) if self.today else date.today()
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A connection to this run's private copy of the warehouse."""

@@ -4,10 +4,11 @@ from dagster import Definitions
 
 from assets.ingest import inbox_files, parsed_submissions, validated_submissions
 from assets.load import published_warehouse, warehouse_facts
+from assets.periods import period_review_workbook
 from assets.quality import feedback_workbooks, quality_alerts
-from assets.resources import RefreshResource
+from assets.resources import ProjectResource, RefreshResource
 from assets.review import REVIEW_ASSETS, agg_indicator_value
-from orchestration.jobs import refresh_job
+from orchestration.jobs import period_reports_job, refresh_job
 from orchestration.schedules import daily_refresh
 from orchestration.sensors import inbox_sensor
 
@@ -22,9 +23,10 @@ defs = Definitions(
         published_warehouse,
         feedback_workbooks,
         quality_alerts,
+        period_review_workbook,
     ],
-    jobs=[refresh_job],
+    jobs=[refresh_job, period_reports_job],
     schedules=[daily_refresh],
     sensors=[inbox_sensor],
-    resources={"refresh": RefreshResource()},
+    resources={"refresh": RefreshResource(), "project": ProjectResource()},
 )

@@ -30,6 +30,10 @@ class Home:
         return self.root / "alerts"
 
     @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
     def data_docs(self) -> Path:
         return self.root / "data_docs"
 

@@ -31,7 +31,7 @@ format: $(BIN)/.installed
 
 ## ui: the Dagster UI and daemon (schedule, sensor) on the project's definitions
 ui: $(BIN)/.installed
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/data/dagster} $(BIN)/dagster dev -h 127.0.0.1
+	$(BIN)/chitieu ui
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -29,8 +29,6 @@ from warehouse.load import (
 from workbooks.model import ERROR, WARNING
 from workbooks.reader import read_workbook
 
-PROGRESS_EVERY = 200
-
 
 @asset(group_name="ingest")
 def inbox_files(context: AssetExecutionContext, refresh: RefreshResource) -> Output[Triage]:
@@ -61,12 +59,13 @@ def parsed_submissions(
     """Each new workbook read into long rows with the sheet and cell of every value."""
     home, catalog, today = refresh.paths, refresh.catalog, refresh.reference_date
     parsed = []
+    step = max(1, len(inbox_files.new) // 10)
     for count, arrival in enumerate(inbox_files.new, start=1):
         workbook = read_workbook(home.archive / arrival.archive_name, catalog, today)
         workbook.file_name = arrival.file_name
         parsed.append(workbook)
-        if count % PROGRESS_EVERY == 0:
-            context.log.info(f"read {count}/{len(inbox_files.new)} workbooks")
+        if count % step == 0 or count == len(inbox_files.new):
+            context.log.info(f"progress: read {count}/{len(inbox_files.new)} workbooks")
     values = sum(len(p.values) for p in parsed)
     return Output(parsed, metadata={"workbooks": len(parsed), "value_cells": values})
 

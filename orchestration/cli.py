@@ -7,6 +7,8 @@ import click
 from orchestration.cli_check import check
 from orchestration.cli_query import sql
 from orchestration.cli_refresh import demo, run
+from orchestration.cli_status import status
+from orchestration.cli_ui import ui
 from orchestration.cli_workbooks import report, template
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -27,7 +29,7 @@ def main(verbose: bool) -> None:
     )
 
 
-for command in (run, demo, check, sql, template, report):
+for command in (run, demo, check, sql, template, report, status, ui):
     main.add_command(command)
 
 

@@ -41,10 +41,22 @@ def print_summary(summary: RefreshSummary) -> None:
             click.echo(f"  {code:<18} {fmt_vn(total):>10}  {unit:<11} {name}")
 
 
-def _refresh(home: str | None, today) -> None:
+def progress_option(command):
+    return click.option(
+        "--progress/--no-progress",
+        default=True,
+        show_default=True,
+        help="Show each step and the files read on stderr.",
+    )(command)
+
+
+def _refresh(home: str | None, today, progress: bool) -> None:
     verbose = click.get_current_context().find_root().params.get("verbose")
     summary = run_refresh(
-        Home.from_env(home), today.date() if today else None, "INFO" if verbose else "WARNING"
+        Home.from_env(home),
+        today.date() if today else None,
+        "INFO" if verbose else "WARNING",
+        progress=progress,
     )
     print_summary(summary)
     if summary.success:
@@ -64,7 +76,8 @@ def _refresh(home: str | None, today) -> None:
 @click.command()
 @home_option
 @today_option
-def run(home: str | None, today) -> None:
+@progress_option
+def run(home: str | None, today, progress: bool) -> None:
     """Run one full refresh: pick up the inbox, validate, load, rebuild the review tables.
 
     This is the same Dagster job the daily schedule runs, executed in this process
@@ -74,13 +87,14 @@ def run(home: str | None, today) -> None:
 
         chitieu run
     """
-    _refresh(home, today)
+    _refresh(home, today, progress)
 
 
 @click.command()
 @home_option
 @today_option
-def demo(home: str | None, today) -> None:
+@progress_option
+def demo(home: str | None, today, progress: bool) -> None:
     """Write the bundled sample submissions (2017S1-2019S1) to the inbox, then run.
 
     Example:
@@ -91,7 +105,7 @@ def demo(home: str | None, today) -> None:
     written, total = stage_sample(paths)
     skipped = f" ({total - written} already in the warehouse)" if written < total else ""
     click.echo(f"wrote {written} sample workbooks to {paths.inbox}{skipped}")
-    _refresh(home, today)
+    _refresh(home, today, progress)
 
 
 def stage_sample(paths: Home) -> tuple[int, int]:

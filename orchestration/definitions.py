@@ -1,6 +1,6 @@
 """The project's Dagster definitions (``[tool.dagster]`` points here)."""
 
-from dagster import Definitions
+from dagster import Definitions, colored_console_logger
 
 from assets.ingest import inbox_files, parsed_submissions, validated_submissions
 from assets.load import published_warehouse, warehouse_facts
@@ -9,6 +9,7 @@ from assets.quality import feedback_workbooks, quality_alerts
 from assets.resources import ProjectResource, RefreshResource
 from assets.review import REVIEW_ASSETS, agg_indicator_value
 from orchestration.jobs import period_reports_job, refresh_job
+from orchestration.progress import progress_logger
 from orchestration.schedules import daily_refresh
 from orchestration.sensors import inbox_sensor
 
@@ -29,4 +30,5 @@ defs = Definitions(
     schedules=[daily_refresh],
     sensors=[inbox_sensor],
     resources={"refresh": RefreshResource(), "project": ProjectResource()},
+    loggers={"console": colored_console_logger, "progress": progress_logger},
 )

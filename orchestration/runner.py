@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
+from orchestration.instance import open_instance
 from warehouse.home import Home
 from warehouse.store import connect_readonly
 
@@ -19,19 +20,8 @@ class RefreshSummary:
     latest_totals: list[tuple[str, str, float, str]] = field(default_factory=list)
 
 
-def _instance(home: Home):
-    from dagster import DagsterInstance
-
-    dagster_home = home.dagster_home
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    settings = dagster_home / "dagster.yaml"
-    if not settings.exists():  # default local storage; no telemetry from an offline office
-        settings.write_text("telemetry:\n  enabled: false\n")
-    return DagsterInstance.from_config(str(dagster_home))
-
-
 def run_refresh(
-    home: Home, today: date | None = None, log_level: str = "WARNING"
+    home: Home, today: date | None = None, log_level: str = "WARNING", progress: bool = False
 ) -> RefreshSummary:
     """Execute the same job the schedule runs; the warehouse changes only if it succeeds."""
     from orchestration.definitions import defs
@@ -39,11 +29,19 @@ def run_refresh(
     home.ensure()
     config = {"home": str(home.root), "today": today.isoformat() if today else ""}
     job = defs.resolve_job_def("refresh")
-    with _instance(home) as instance:
+    with open_instance(home) as instance:
         result = job.execute_in_process(
             run_config={
                 "resources": {"refresh": {"config": config}},
-                "loggers": {"console": {"config": {"log_level": log_level}}},
+                "loggers": {
+                    "console": {"config": {"log_level": log_level}},
+                    "progress": {
+                        "config": {
+                            "enabled": progress,
+                            "total_steps": len(job.nodes_in_topological_order),
+                        }
+                    },
+                },
             },
             instance=instance,
             raise_on_error=False,

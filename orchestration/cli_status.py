@@ -1,0 +1,178 @@
+"""``chitieu status``: the last refresh, files by status and open alerts, without blocking."""
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import click
+
+from alerts import PendingDelivery, pending
+from orchestration.cli_refresh import home_option
+from orchestration.jobs import REFRESH_JOB_NAME
+from orchestration.output import output_options, render
+from warehouse.home import Home
+from warehouse.store import connect_readonly
+
+STATUSES = ("accepted", "rejected", "superseded", "duplicate")
+ALERT_COLUMNS = ("alert_id", "channel", "kind", "file_name", "agency_code", "period_code")
+ALERT_COLUMNS += ("attempts", "next_attempt_at", "last_error")
+
+
+@dataclass
+class Status:
+    warehouse: bool = False
+    last_load: dict | None = None  # run_id, ingested_at, files (status -> count)
+    last_dagster_run: dict | None = None  # run_id, status, started_at, ended_at
+    files: dict[str, int] = field(default_factory=dict)  # status -> count, all refreshes
+    open_alerts: list[PendingDelivery] = field(default_factory=list)
+
+
+def collect(home: Home) -> Status:
+    """Everything `status` shows; only reads (the refresh works on its own copy)."""
+    status = Status(warehouse=home.warehouse.exists(), open_alerts=pending(home.root))
+    if status.warehouse:
+        _from_warehouse(home, status)
+    status.last_dagster_run = _last_dagster_run(home)
+    return status
+
+
+def _from_warehouse(home: Home, status: Status) -> None:
+    with connect_readonly(home) as con:
+        counts = con.execute("SELECT status, count(*) FROM etl_submission GROUP BY ALL").fetchall()
+        status.files = {s: n for s, n in counts}
+        last = con.execute(
+            "SELECT run_id, max(ingested_at) FROM etl_submission"
+            " GROUP BY run_id ORDER BY 2 DESC LIMIT 1"
+        ).fetchall()
+        if not last:
+            return
+        run_id, ingested_at = last[0]
+        files = con.execute(
+            "SELECT status, count(*) FROM etl_submission WHERE run_id = ? GROUP BY ALL", [run_id]
+        ).fetchall()
+    status.last_load = {"run_id": run_id, "ingested_at": ingested_at, "files": dict(files)}
+
+
+def _last_dagster_run(home: Home) -> dict | None:
+    """The newest run of the refresh job in the home's Dagster instance, if there is one."""
+    folder = home.dagster_home
+    if not ((folder / "dagster.yaml").exists() or (folder / "history").exists()):
+        return None  # never create an instance just to look at it
+    from dagster import DagsterInstance, RunsFilter
+
+    try:
+        with DagsterInstance.from_config(str(home.dagster_home)) as instance:
+            records = instance.get_run_records(RunsFilter(job_name=REFRESH_JOB_NAME), limit=1)
+    except Exception as error:  # noqa: BLE001 - e.g. its PostgreSQL is down: say so, go on
+        return {"status": "unknown", "error": f"{type(error).__name__}: {error}"}
+    if not records:
+        return None
+    record = records[0]
+    return {
+        "run_id": record.dagster_run.run_id,
+        "status": record.dagster_run.status.value,
+        "started_at": _moment(record.start_time),
+        "ended_at": _moment(record.end_time),
+    }
+
+
+def _moment(timestamp: float | None) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, UTC).astimezone() if timestamp else None
+
+
+def _counts(files: dict[str, int]) -> dict[str, int]:
+    return {s: files.get(s, 0) for s in (*STATUSES, *sorted(set(files) - set(STATUSES)))}
+
+
+def as_rows(status: Status) -> list[tuple[str, str, object]]:
+    """(section, name, value) rows: the CSV layout, and the source of the table."""
+    rows: list[tuple[str, str, object]] = [("warehouse", "exists", status.warehouse)]
+    if status.last_load:
+        rows += [("last_load", k, status.last_load[k]) for k in ("run_id", "ingested_at")]
+        rows += [("last_load", s, n) for s, n in _counts(status.last_load["files"]).items()]
+    for key, value in (status.last_dagster_run or {}).items():
+        rows.append(("last_dagster_run", key, value))
+    rows += [("files", s, n) for s, n in _counts(status.files).items()]
+    rows.append(("open_alerts", "count", len(status.open_alerts)))
+    for alert in status.open_alerts:
+        section = f"alert {alert.alert_id} {alert.channel}"
+        rows += [(section, c, getattr(alert, c)) for c in ALERT_COLUMNS[2:]]
+    return rows
+
+
+def as_json(status: Status) -> str:
+    data = {
+        "warehouse": status.warehouse,
+        "last_load": status.last_load
+        and {**status.last_load, "files": _counts(status.last_load["files"])},
+        "last_dagster_run": status.last_dagster_run,
+        "files": _counts(status.files),
+        "open_alerts": [asdict(a) for a in status.open_alerts],
+    }
+    return json.dumps(data, ensure_ascii=False, default=_iso)
+
+
+def _iso(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def as_table(status: Status) -> str:
+    parts = []
+    if status.last_load:
+        load = status.last_load
+        parts.append(f"Last load: run {load['run_id']} at {load['ingested_at']:%Y-%m-%d %H:%M:%S}")
+        parts.append(_line(load["files"]))
+    else:
+        parts.append("Last load: none" + ("" if status.warehouse else " (no warehouse yet)"))
+    parts.append(_run_line(status.last_dagster_run))
+    parts.append("Files in total: " + _line(status.files).strip())
+    parts.append(f"\nOpen alerts: {len(status.open_alerts)}")
+    if status.open_alerts:
+        rows = [[getattr(a, c) for c in ALERT_COLUMNS] for a in status.open_alerts]
+        parts.append(render(ALERT_COLUMNS, rows, "table"))
+    return "\n".join(parts)
+
+
+def _run_line(run: dict | None) -> str:
+    prefix = f"Last run of job {REFRESH_JOB_NAME}:"
+    if run is None:
+        return f"{prefix} none recorded"
+    if "error" in run:
+        return f"{prefix} instance unreadable ({run['error']})"
+    started = f"{run['started_at']:%Y-%m-%d %H:%M:%S %z}" if run["started_at"] else "not started"
+    return f"{prefix} {run['status']} ({started}), {run['run_id']}"
+
+
+def _line(files: dict[str, int]) -> str:
+    return "  " + ", ".join(f"{n} {s}" for s, n in _counts(files).items())
+
+
+@click.command()
+@home_option
+@output_options
+def status(home: str | None, fmt: str) -> None:
+    """Show the last refresh, the files by status, and the alerts not yet delivered.
+
+    "Last load" is the newest refresh that recorded files in the warehouse
+    (etl_submission); "last run" is the newest run of the Dagster job `refresh` in the
+    instance under the home (a run that found nothing new records no files). Reads
+    only: a refresh running meanwhile is neither blocked nor blocking. CSV prints one
+    (section, name, value) row per figure; JSON prints one object.
+
+    Example:
+
+        chitieu status
+
+        chitieu status --format json
+    """
+    current = collect(Home.from_env(home))
+    if fmt == "json":
+        click.echo(as_json(current))
+    elif fmt == "csv":
+        click.echo(render(("section", "name", "value"), as_rows(current), "csv"))
+    else:
+        click.echo(as_table(current))
+
+
+if __name__ == "__main__":
+    status()

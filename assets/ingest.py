@@ -95,7 +95,7 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
     """The batch validated in one run of the suites; each file accepted or rejected whole."""
     catalog = refresh.catalog
     with refresh.connect() as con:
-        history = values_in_force(con)
+        history = values_in_force(con, {p.agency_code for p in parsed_submissions if p.agency_code})
     arrivals = [arrival.received_at for arrival in inbox_files.new]
     problems = _validate(parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs)
     submissions = [

@@ -43,7 +43,8 @@ def check(files: tuple[Path, ...], as_json: bool, today) -> None:
         datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).replace(tzinfo=None)
         for path in files
     ]
-    problems = validate_batch(parsed, catalog, arrivals, _history())
+    agencies = {workbook.agency_code for workbook in parsed if workbook.agency_code}
+    problems = validate_batch(parsed, catalog, arrivals, _history(agencies))
     any_error = False
     for path, workbook, found in zip(files, parsed, problems, strict=True):
         rejected = any(p.severity == "error" for p in found)
@@ -59,7 +60,7 @@ def check(files: tuple[Path, ...], as_json: bool, today) -> None:
     sys.exit(1 if any_error else 0)
 
 
-def _history():
+def _history(agencies: set[str]):
     """Values in force in the warehouse, when there is one, for the outlier rule."""
     from warehouse.home import Home
     from warehouse.load import values_in_force
@@ -67,7 +68,7 @@ def _history():
 
     try:
         with connect_readonly(Home.from_env()) as con:
-            return values_in_force(con)
+            return values_in_force(con, agencies)
     except WarehouseMissing:
         return None
 

@@ -1,6 +1,6 @@
 """Load one refresh's submissions: the record, the problems, the history, what is in force."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -229,6 +229,10 @@ def load_batch(
     return ids
 
 
-def values_in_force(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every value in force with agency, district, indicator and period codes."""
-    return con.execute(read_sql("values_in_force.sql")).df()
+def values_in_force(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -> pd.DataFrame:
+    """The values in force of these agencies, with district, indicator and period codes.
+
+    Only the batch's agencies are fetched, so the cost follows the new files, not the
+    size of the warehouse.
+    """
+    return con.execute(read_sql("values_in_force.sql"), [sorted(set(agencies))]).df()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from orchestration.options import today_option
 from warehouse.inbox import LOCAL_TZ
 
 ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district_code", "message")
@@ -17,12 +18,7 @@ ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
-@click.option(
-    "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Date that counts as today for period checks (default: today).",
-)
+@today_option
 def check(files: tuple[Path, ...], as_json: bool, today) -> None:
     """Dry run: validate workbooks without loading them.
 

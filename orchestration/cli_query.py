@@ -5,8 +5,9 @@ from datetime import datetime
 import click
 import duckdb
 
+from orchestration.options import as_of_option, home_option
 from orchestration.output import output_options, render
-from warehouse.asof import AS_OF_FORMATS, open_warehouse
+from warehouse.asof import open_warehouse
 from warehouse.home import Home
 from warehouse.store import WarehouseMissing
 
@@ -14,17 +15,8 @@ from warehouse.store import WarehouseMissing
 @click.command()
 @click.argument("query")
 @output_options
-@click.option(
-    "--home",
-    type=click.Path(file_okay=False),
-    envvar="CHITIEU_HOME",
-    help="Project home (default: $CHITIEU_HOME or ./data).",
-)
-@click.option(
-    "--as-of",
-    type=click.DateTime(AS_OF_FORMATS),
-    help="Query the warehouse as it stood at this date (start of day) or moment.",
-)
+@home_option
+@as_of_option("Query the warehouse as it stood at this date (start of day) or moment.")
 def sql(query: str, fmt: str, home: str | None, as_of: datetime | None) -> None:
     """Run a read-only SQL query on the warehouse.
 

@@ -4,29 +4,12 @@ from pathlib import Path
 
 import click
 
+from orchestration.options import home_option, today_option
 from orchestration.runner import RefreshSummary, run_refresh
 from reference.text import fmt_vn
 from warehouse.home import Home
 
 STATUSES = ("accepted", "rejected", "superseded", "duplicate")
-
-
-def home_option(command):
-    return click.option(
-        "--home",
-        type=click.Path(file_okay=False),
-        envvar="CHITIEU_HOME",
-        help="Project home (default: $CHITIEU_HOME or ./data).",
-    )(command)
-
-
-def today_option(command):
-    return click.option(
-        "--today",
-        type=click.DateTime(["%Y-%m-%d"]),
-        default=None,
-        help="Date that counts as today for period checks (default: today).",
-    )(command)
 
 
 def print_summary(summary: RefreshSummary) -> None:

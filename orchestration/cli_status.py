@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import click
 
 from alerts import PendingDelivery, pending
-from orchestration.cli_refresh import home_option
 from orchestration.jobs import REFRESH_JOB_NAME
+from orchestration.options import home_option
 from orchestration.output import output_options, render
 from warehouse.home import Home
 from warehouse.store import connect_readonly

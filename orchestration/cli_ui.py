@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from orchestration.cli_refresh import home_option
 from orchestration.instance import ensure_dagster_home
+from orchestration.options import home_option
 from warehouse.home import Home
 
 CODE_LOCATION = "chitieu"  # the same name as [tool.dagster], so run history lines up

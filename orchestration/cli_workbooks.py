@@ -6,9 +6,10 @@ from pathlib import Path
 import click
 import duckdb
 
+from orchestration.options import as_of_option, home_option, output_file_option
 from reference import load_catalog
 from reference.periods import parse_period
-from warehouse.asof import AS_OF_FORMATS, open_warehouse
+from warehouse.asof import open_warehouse
 from warehouse.home import Home
 from warehouse.report_data import PeriodNotInWarehouse, load_review_data
 from warehouse.store import WarehouseMissing
@@ -19,13 +20,7 @@ from workbooks.template import write_template
 @click.command()
 @click.option("--agency", "agency_code", required=True, help="Agency code, e.g. BCHQS.")
 @click.option("--period", "period_code", required=True, help="Period code, e.g. 2019S1.")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="The .xlsx file to write.",
-)
+@output_file_option
 def template(agency_code: str, period_code: str, output: Path) -> None:
     """Write the blank submission workbook an agency fills in for one period.
 
@@ -52,24 +47,9 @@ def template(agency_code: str, period_code: str, output: Path) -> None:
 
 @click.command()
 @click.option("--period", "period_code", required=True, help="Period code, e.g. 2019S1.")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="The .xlsx file to write.",
-)
-@click.option(
-    "--home",
-    type=click.Path(file_okay=False),
-    envvar="CHITIEU_HOME",
-    help="Project home (default: $CHITIEU_HOME or ./data).",
-)
-@click.option(
-    "--as-of",
-    type=click.DateTime(AS_OF_FORMATS),
-    help="The figures as they stood at this date or moment (before later corrections).",
-)
+@output_file_option
+@home_option
+@as_of_option("The figures as they stood at this date or moment (before later corrections).")
 def report(period_code: str, output: Path, home: str | None, as_of: datetime | None) -> None:
     """Write the review workbook of one period for the review meeting.
 

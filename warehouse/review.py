@@ -18,8 +18,16 @@ REVIEW_TABLES = (
 )
 
 
+ROLLUP_LEVELS = ("quarter", "half_year", "year")  # finest first
+
+
 def build_rollup(con: duckdb.DuckDBPyConnection) -> None:
+    """Values in force for every period covered directly or by all of its parts."""
     con.execute((REVIEW_SQL / f"00_{ROLLUP}.sql").read_text(encoding="utf-8"))
+    one_pass = (REVIEW_SQL / "00_agg_rollup_pass.sql").read_text(encoding="utf-8")
+    for level in ROLLUP_LEVELS:
+        con.execute("SET VARIABLE level = ?", [level])
+        con.execute(one_pass)
 
 
 def build_review_table(con: duckdb.DuckDBPyConnection, name: str) -> int:

@@ -33,5 +33,11 @@ format: $(BIN)/.installed
 ui: $(BIN)/.installed
 	$(BIN)/chitieu ui
 
+## bench: time every stage on FILES generated workbooks (make bench FILES=10000 for national scale)
+FILES ?= 1000
+bench: $(BIN)/.installed
+	mkdir -p data
+	$(BIN)/python -m bench.run --files $(FILES) --json data/bench-$(FILES).json
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@ import logging
 import click
 
 from orchestration.cli_check import check
+from orchestration.cli_export import export
 from orchestration.cli_query import sql
 from orchestration.cli_refresh import demo, run
 from orchestration.cli_status import status
@@ -29,7 +30,7 @@ def main(verbose: bool) -> None:
     )
 
 
-for command in (run, demo, check, sql, template, report, status, ui):
+for command in (run, demo, check, sql, template, report, status, ui, export):
     main.add_command(command)
 
 

@@ -13,7 +13,7 @@ import os
 import smtplib
 import ssl
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -50,12 +50,15 @@ class LogChannel:
 
     path: Path
     name: str = "log"
+    _logged: set[str] | None = field(default=None, repr=False)
 
     def applies(self, alert: Alert) -> bool:
         return True
 
     def send(self, alert: Alert) -> str | None:
-        if alert.alert_id in logged_ids(self.path):
+        if self._logged is None:  # read the log once per delivery round, not once per alert
+            self._logged = logged_ids(self.path)
+        if alert.alert_id in self._logged:
             return "already in the log"
         record = {**alert.to_dict(), "subject": alert.subject}
         line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
@@ -64,6 +67,7 @@ class LogChannel:
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
+        self._logged.add(alert.alert_id)
         return None
 
 

@@ -3,10 +3,11 @@
 Warnings never block loading; they tell the agency and the analysts what to look at.
 """
 
+import statistics
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import numpy as np
 import pandas as pd
 
 from reference import Catalog
@@ -60,16 +61,19 @@ def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> li
     return problems
 
 
-def is_outlier(value: float, history: np.ndarray, threshold: float) -> bool:
-    """Modified z-score (median and MAD), with fallbacks for a MAD of 0."""
+def is_outlier(value: float, history: Sequence[float], threshold: float) -> bool:
+    """Modified z-score (median and MAD), with fallbacks for a MAD of 0.
+
+    Plain Python: histories are a handful of values, where numpy's per-call cost dominates.
+    """
     if len(history) < MIN_HISTORY:
         return False
-    median = float(np.median(history))
-    deviations = np.abs(history - median)
-    mad = float(np.median(deviations))
+    median = statistics.median(history)
+    deviations = [abs(x - median) for x in history]
+    mad = statistics.median(deviations)
     if mad > 0:
         return abs(MAD_SCALE * (value - median) / mad) > threshold
-    mean_ad = float(np.mean(deviations))
+    mean_ad = sum(deviations) / len(deviations)
     if mean_ad > 0:
         return abs((value - median) / (MEAN_AD_SCALE * mean_ad)) > threshold
     return abs(value - median) > FLAT_HISTORY_JUMP * max(abs(median), 1.0)
@@ -93,68 +97,56 @@ def outlier_problems(
         return []
     known = _history_index(history)
     names = {d.code: d.name for d in catalog.districts}
+    columns = ("file_index", "district_code", "indicator_code", "value", "sheet", "cell")
+    rows = zip(*(parts[c].tolist() for c in columns), strict=True)
+    by_file: dict[int, list[tuple]] = defaultdict(list)
+    for row in rows:
+        by_file[row[0]].append(row)
     problems = []
-    for file_index, rows in parts.groupby("file_index", sort=True):
+    for file_index in sorted(by_file):
         workbook = parsed[file_index]
-        if workbook.agency_code and workbook.period_code:
-            period = parse_period(workbook.period_code)
-            problems += _file_outliers(
-                file_index, rows, workbook.agency_code, period, known, names, catalog
-            )
-            if accepted[file_index]:
-                for row in rows.itertuples(index=False):
-                    known[
-                        (
-                            workbook.agency_code,
-                            row.district_code,
-                            row.indicator_code,
-                            period.period_type,
-                        )
-                    ][period.start_date] = float(row.value)
+        if not (workbook.agency_code and workbook.period_code):
+            continue
+        period = parse_period(workbook.period_code)
+        for _, district, code, value, sheet, cell in by_file[file_index]:
+            key = (workbook.agency_code, district, code, period.period_type)
+            past = [v for start, v in known[key].items() if start < period.start_date]
+            indicator = catalog.indicators.get(code)
+            if indicator and is_outlier(value, past, indicator.outlier_threshold):
+                message = _outlier_message(
+                    indicator.name,
+                    names.get(district, district),
+                    cell,
+                    value,
+                    statistics.median(past),
+                )
+                problems.append(
+                    (file_index, Problem(WARNING, "outlier", message, sheet, cell, code, district))
+                )
+        if accepted[file_index]:
+            for _, district, code, value, _, _ in by_file[file_index]:
+                key = (workbook.agency_code, district, code, period.period_type)
+                known[key][period.start_date] = value
     return problems
 
 
 def _history_index(history: pd.DataFrame | None) -> dict:
-    from collections import defaultdict
-
+    """(agency, district, indicator, period type) -> {period start: value}."""
     known: dict = defaultdict(dict)
     if history is None or history.empty:
         return known
-    for row in history.itertuples(index=False):
-        period = parse_period(row.period_code)
-        known[(row.agency_code, row.district_code, row.indicator_code, period.period_type)][
-            period.start_date
-        ] = float(row.value)
+    periods = {code: parse_period(code) for code in history["period_code"].unique()}
+    columns = ("agency_code", "district_code", "indicator_code", "period_code", "value")
+    for agency, district, code, period_code, value in zip(
+        *(history[c].tolist() for c in columns), strict=True
+    ):
+        period = periods[period_code]
+        known[(agency, district, code, period.period_type)][period.start_date] = float(value)
     return known
 
 
-def _file_outliers(file_index, rows, agency, period, known, names, catalog):
-    problems = []
-    for row in rows.itertuples(index=False):
-        indicator = catalog.indicators.get(row.indicator_code)
-        if indicator is None:
-            continue
-        past = known.get((agency, row.district_code, row.indicator_code, period.period_type), {})
-        values = np.array([v for start, v in past.items() if start < period.start_date])
-        if is_outlier(float(row.value), values, indicator.outlier_threshold):
-            place = names.get(row.district_code, row.district_code)
-            message = (
-                f"Ô {row.cell}: {indicator.name} ở {place} là {fmt_vn(row.value)}, khác "
-                f"xa các kỳ trước (trung vị {fmt_vn(float(np.median(values)))}). "
-                "Hãy kiểm tra lại số liệu; nếu đúng, ghi lý do vào cột Ghi chú."
-            )
-            problems.append(
-                (
-                    file_index,
-                    Problem(
-                        WARNING,
-                        "outlier",
-                        message,
-                        row.sheet,
-                        row.cell,
-                        row.indicator_code,
-                        row.district_code,
-                    ),
-                )
-            )
-    return problems
+def _outlier_message(name: str, place: str, cell: str, value: float, median: float) -> str:
+    return (
+        f"Ô {cell}: {name} ở {place} là {fmt_vn(value)}, khác xa các kỳ trước (trung vị "
+        f"{fmt_vn(median)}). Hãy kiểm tra lại số liệu; nếu đúng, ghi lý do vào cột Ghi chú."
+    )

@@ -5,8 +5,6 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 from expectations.warnings import is_outlier
 from reference import load_catalog
 from reference.catalog import DEFAULT_DIR
@@ -93,12 +91,12 @@ def test_usual_values_are_not_outliers(demo_copy):
 
 
 def test_modified_z_score_and_its_fallbacks():
-    assert not is_outlier(1000.0, np.array([10.0, 10.0]), 3.5)  # fewer than 3 past values
-    assert is_outlier(100.0, np.array([10.0, 10.0, 10.0]), 3.5)  # identical history: MAD = 0
-    assert not is_outlier(11.0, np.array([10.0, 10.0, 10.0]), 3.5)
-    assert is_outlier(100.0, np.array([10.0, 10.0, 10.0, 12.0]), 3.5)  # MAD 0, mean AD > 0
-    assert not is_outlier(13.0, np.array([10.0, 12.0, 11.0, 9.0, 10.0]), 3.5)
-    assert is_outlier(40.0, np.array([10.0, 12.0, 11.0, 9.0, 10.0]), 3.5)
+    assert not is_outlier(1000.0, ([10.0, 10.0]), 3.5)  # fewer than 3 past values
+    assert is_outlier(100.0, ([10.0, 10.0, 10.0]), 3.5)  # identical history: MAD = 0
+    assert not is_outlier(11.0, ([10.0, 10.0, 10.0]), 3.5)
+    assert is_outlier(100.0, ([10.0, 10.0, 10.0, 12.0]), 3.5)  # MAD 0, mean AD > 0
+    assert not is_outlier(13.0, ([10.0, 12.0, 11.0, 9.0, 10.0]), 3.5)
+    assert is_outlier(40.0, ([10.0, 12.0, 11.0, 9.0, 10.0]), 3.5)
 
 
 def test_outlier_threshold_is_configurable_per_indicator(tmp_path):

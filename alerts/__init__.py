@@ -10,6 +10,7 @@ from alerts.outbox import (
     DeliveryReport,
     PendingDelivery,
     deliver,
+    enqueue,
     pending,
     retry_abandoned,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "alert_subject",
     "build_alert",
     "deliver",
+    "enqueue",
     "load_settings",
     "pending",
     "retry_abandoned",

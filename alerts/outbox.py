@@ -162,6 +162,16 @@ def deliver(
     return report
 
 
+def enqueue(alerts: list[Alert], home: Path, now: datetime | None = None) -> int:
+    """Queue ``alerts`` durably (once per alert_id) without sending; returns how many are new.
+
+    The refresh queues before it publishes, so a crash after publishing loses no alert;
+    ``deliver`` sends them afterwards.
+    """
+    with _open(outbox_path(home)) as con:
+        return _enqueue(con, alerts, now or datetime.now(UTC))
+
+
 def _enqueue(con: sqlite3.Connection, alerts: list[Alert], moment: datetime) -> int:
     rows = [
         (a.alert_id, json.dumps(a.to_dict(), ensure_ascii=False), stamp(moment)) for a in alerts

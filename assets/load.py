@@ -40,7 +40,15 @@ def warehouse_facts(
     )
 
 
-@asset(group_name="warehouse", deps=[*REVIEW_ASSET_KEYS, AssetKey("warehouse_facts")])
+@asset(
+    group_name="warehouse",
+    deps=[
+        *REVIEW_ASSET_KEYS,
+        AssetKey("warehouse_facts"),
+        AssetKey("feedback_workbooks"),
+        AssetKey("queued_alerts"),
+    ],
+)
 def published_warehouse(refresh: RefreshResource, inbox_files: Triage) -> MaterializeResult:
     """Swap the refreshed copy in for the live warehouse, atomically; then empty the inbox."""
     refresh.publish()

@@ -1,4 +1,10 @@
-"""What agencies and analysts get back: feedback workbooks and data-quality alerts."""
+"""What agencies and analysts get back: feedback workbooks and data-quality alerts.
+
+Feedback is written and alerts are queued *before* the warehouse is published, so a
+crash right after publishing loses neither; both are keyed by the file's bytes, so a
+rerun only rewrites the same. Alerts are sent after publishing, and retried by every
+later refresh until delivered.
+"""
 
 from dataclasses import asdict
 
@@ -8,26 +14,26 @@ from assets.resources import RefreshResource
 from reference.periods import parse_period
 from warehouse.home import Home
 from warehouse.load import DUPLICATE, Submission
-from workbooks.feedback import write_feedback
+from workbooks.feedback import FeedbackJob, write_feedback_batch
 
 
 def feedback_path(home: Home, submission: Submission):
     return home.feedback / f"{submission.arrival.archive_name.rsplit('.', 1)[0]}.xlsx"
 
 
-@asset(group_name="quality", deps=["published_warehouse"])
+@asset(group_name="quality")
 def feedback_workbooks(
     refresh: RefreshResource, validated_submissions: list[Submission]
 ) -> Output[dict[str, str]]:
     """For every submission with problems, its workbook with the bad cells marked."""
     home, catalog = refresh.paths, refresh.catalog
-    written: dict[str, str] = {}
+    jobs = {}
     for submission in validated_submissions:
         if submission.status == DUPLICATE or not submission.problems:
             continue
         parsed = submission.parsed
         agency = catalog.agencies.get(parsed.agency_code or "")
-        path = write_feedback(
+        jobs[submission.arrival.sha256] = FeedbackJob(
             home.archive / submission.arrival.archive_name,
             feedback_path(home, submission),
             submission.arrival.file_name,
@@ -36,22 +42,19 @@ def feedback_workbooks(
             agency.name if agency else None,
             parse_period(parsed.period_code).label_vi if parsed.period_code else None,
         )
-        written[submission.arrival.sha256] = str(path)
+    paths = write_feedback_batch(list(jobs.values()))
+    written = {sha: str(path) for sha, path in zip(jobs, paths, strict=True)}
     return Output(written, metadata={"feedback_workbooks": len(written)})
 
 
 @asset(group_name="quality")
-def quality_alerts(
-    context: AssetExecutionContext,
+def queued_alerts(
     refresh: RefreshResource,
     validated_submissions: list[Submission],
     feedback_workbooks: dict[str, str],
 ) -> MaterializeResult:
-    """One alert per rejected submission and per accepted one with warnings; retries queued ones.
-
-    Delivery failures never fail the refresh: undelivered alerts stay in the outbox.
-    """
-    from alerts import build_alert, deliver
+    """One alert per rejected submission and per accepted one with warnings, queued."""
+    from alerts import build_alert, enqueue
 
     home, catalog = refresh.paths, refresh.catalog
     report_path = home.data_docs / "index.html"
@@ -75,12 +78,21 @@ def quality_alerts(
         )
         if alert is not None:
             alerts.append(alert)
-    report = deliver(alerts, home.root)
+    new = enqueue(alerts, home.root)
+    return MaterializeResult(metadata={"alerts_raised": len(alerts), "newly_queued": new})
+
+
+@asset(group_name="quality", deps=["published_warehouse", "queued_alerts"])
+def delivered_alerts(context: AssetExecutionContext, refresh: RefreshResource) -> MaterializeResult:
+    """Send every due queued alert. Delivery failures never fail the refresh."""
+    from alerts import deliver
+
+    home = refresh.paths
+    report = deliver([], home.root)
     context.log.info(f"alerts: {report.summary()}")
     return MaterializeResult(
         metadata={
-            "alerts_raised": len(alerts),
             "delivery": MetadataValue.json(report.to_dict()),
-            "validation_report": MetadataValue.path(str(report_path)),
+            "validation_report": MetadataValue.path(str(home.data_docs / "index.html")),
         }
     )

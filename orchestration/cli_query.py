@@ -49,6 +49,7 @@ def sql(query: str, fmt: str, home: str | None, as_of: datetime | None) -> None:
 
 def _explain(error: duckdb.Error) -> str:
     text = str(error).splitlines()[0]
-    if "read-only" in text or "external access" in text.lower() or "disabled" in text:
+    lowered = text.lower()
+    if any(word in lowered for word in ("read-only", "external access", "disabled", "locked")):
         return f"refused: `chitieu sql` only reads the warehouse ({text})"
     return text

@@ -5,7 +5,7 @@ from dagster import Definitions, colored_console_logger
 from assets.ingest import inbox_files, parsed_submissions, validated_submissions
 from assets.load import published_warehouse, warehouse_facts
 from assets.periods import period_review_workbook
-from assets.quality import feedback_workbooks, quality_alerts
+from assets.quality import delivered_alerts, feedback_workbooks, queued_alerts
 from assets.resources import ProjectResource, RefreshResource
 from assets.review import REVIEW_ASSETS, agg_indicator_value
 from orchestration.jobs import period_reports_job, refresh_job
@@ -23,7 +23,8 @@ defs = Definitions(
         *REVIEW_ASSETS,
         published_warehouse,
         feedback_workbooks,
-        quality_alerts,
+        queued_alerts,
+        delivered_alerts,
         period_review_workbook,
     ],
     jobs=[refresh_job, period_reports_job],

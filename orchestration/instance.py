@@ -1,5 +1,6 @@
 """The Dagster instance folder under CHITIEU_HOME, shared by `chitieu run`, `ui` and `status`."""
 
+import fcntl
 from pathlib import Path
 
 from warehouse.home import Home
@@ -19,7 +20,14 @@ def ensure_dagster_home(home: Home) -> Path:
 
 
 def open_instance(home: Home):
-    """A DagsterInstance on the home's instance folder (use it as a context manager)."""
+    """A DagsterInstance on the home's instance folder (use it as a context manager).
+
+    Creating the instance creates and migrates its SQLite storage; two processes doing that
+    at once (the schedule and the sensor on a first start) collide, so it is serialized.
+    """
     from dagster import DagsterInstance
 
-    return DagsterInstance.from_config(str(ensure_dagster_home(home)))
+    folder = ensure_dagster_home(home)
+    with open(folder / "instance.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return DagsterInstance.from_config(str(folder))

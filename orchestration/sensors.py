@@ -8,6 +8,7 @@ from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReaso
 from assets.periods import period_partitions
 from orchestration.jobs import refresh_job
 from warehouse.home import Home
+from warehouse.inbox import is_editor_lock
 from warehouse.store import WarehouseMissing, connect_readonly
 
 
@@ -18,7 +19,7 @@ def inbox_fingerprint(home: Home) -> str | None:
     entries = sorted(
         f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
         for p in home.inbox.iterdir()
-        if p.is_file() and not p.name.startswith(".")
+        if p.is_file() and not is_editor_lock(p.name)
     )
     return hashlib.sha256("\n".join(entries).encode()).hexdigest() if entries else None
 

@@ -211,9 +211,12 @@ def test_the_review_workbook_as_of_a_date(demo_home, tmp_path):
 
     now, before = tmp_path / "now.xlsx", tmp_path / "before.xlsx"
     assert invoke(demo_home, "report", "--period", "2019S1", "-o", str(now)).exit_code == 0
-    result = invoke(demo_home, "report", "--period", "2019S1", "--as-of", "2019-07-05",
-                    "-o", str(before))
+    result = invoke(
+        demo_home, "report", "--period", "2019S1", "--as-of", "2019-07-05", "-o", str(before)
+    )
     assert result.exit_code == 0, result.output
-    texts = [" ".join(str(c.value) for c in row if c.value is not None)
-             for row in openpyxl.load_workbook(before).worksheets[0].iter_rows()]
+    texts = [
+        " ".join(str(c.value) for c in row if c.value is not None)
+        for row in openpyxl.load_workbook(before).worksheets[0].iter_rows()
+    ]
     assert not any("163 hội nghị" in text for text in texts)  # not all had reported yet

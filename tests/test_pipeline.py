@@ -275,3 +275,16 @@ def test_every_command_has_help_with_an_example(command):
 
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_editor_lock_files_are_left_alone_and_hidden_names_are_picked_up(home):
+    make_submission(home / "inbox" / ".an_hidden_name.xlsx", agency="CA")
+    (home / "inbox" / "~$open.xlsx").write_bytes(b"owner")
+    (home / "inbox" / ".~lock.open.xlsx#").write_bytes(b"lock")
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    names = [r["file_name"] for r in sql_rows(home, "select file_name from etl_submission")]
+    assert names == [".an_hidden_name.xlsx"]
+    assert sorted(p.name for p in (home / "inbox").iterdir()) == [
+        ".~lock.open.xlsx#",
+        "~$open.xlsx",
+    ]

@@ -14,8 +14,10 @@ from workbooks.feedback import RESULT_SHEET
 
 AGENCY_EMAIL = "vanphong@congan.gov.vn"
 ANALYST = "phantich@tinh.gov.vn"
-CA_2019S1 = ("select sum(value) as v from indicator_values where agency_code = 'CA' "
-             "and period_code = '2019S1'")
+CA_2019S1 = (
+    "select sum(value) as v from indicator_values where agency_code = 'CA' "
+    "and period_code = '2019S1'"
+)
 
 
 @pytest.fixture
@@ -29,7 +31,8 @@ def servers():
 
 
 def configure(home, smtp: SmtpServer, web: WebServer) -> None:
-    (home / "settings.toml").write_text(f"""
+    (home / "settings.toml").write_text(
+        f"""
 [alerts]
 smtp_host = "127.0.0.1"
 smtp_port = {smtp.port}
@@ -39,7 +42,9 @@ webhook_url = "{web.url}"
 smtp_timeout_seconds = 2
 webhook_timeout_seconds = 2
 backoff_seconds = 0.001
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 def bad_rows(text: str) -> list:
@@ -50,8 +55,12 @@ def test_a_bad_workbook_is_rejected_reported_and_alerted(demo_copy, servers):
     smtp, web = servers
     configure(demo_copy, smtp, web)
     before = sql_rows(demo_copy, CA_2019S1)
-    make_submission(demo_copy / "inbox" / "2019S1_CA_moi.xlsx", agency="CA", email=AGENCY_EMAIL,
-                    rows=bad_rows("khoảng 50"))
+    make_submission(
+        demo_copy / "inbox" / "2019S1_CA_moi.xlsx",
+        agency="CA",
+        email=AGENCY_EMAIL,
+        rows=bad_rows("khoảng 50"),
+    )
     result = invoke(demo_copy, "run", "--today", TODAY)
     assert result.exit_code == 0 and "1 rejected" in result.output
     assert sql_rows(demo_copy, CA_2019S1) == before  # the values in force did not change
@@ -62,9 +71,15 @@ def test_a_bad_workbook_is_rejected_reported_and_alerted(demo_copy, servers):
     [attachment] = [part for part in message.iter_attachments()]
     feedback = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     assert feedback.sheetnames[0] == RESULT_SHEET
-    bad = [i for i in sql_rows(demo_copy, "select i.sheet, i.cell from dq_issue i join "
-                                          "etl_submission s using (submission_id) where "
-                                          "s.file_name = '2019S1_CA_moi.xlsx'")]
+    bad = [
+        i
+        for i in sql_rows(
+            demo_copy,
+            "select i.sheet, i.cell from dq_issue i join "
+            "etl_submission s using (submission_id) where "
+            "s.file_name = '2019S1_CA_moi.xlsx'",
+        )
+    ]
     cell = feedback[bad[0]["sheet"]][bad[0]["cell"]]
     assert cell.fill.fgColor.rgb.endswith("FF0000") or "FF" in cell.fill.fgColor.rgb
     assert cell.comment is not None and "khoảng 50" in cell.comment.text
@@ -98,12 +113,16 @@ def test_a_corrected_resubmission_is_accepted_and_supersedes(demo_copy):
     invoke(demo_copy, "run", "--today", TODAY)
     make_submission(demo_copy / "inbox" / "2019S1_CA_c.xlsx", agency="CA", rows=clean_rows())
     assert "1 accepted" in invoke(demo_copy, "run", "--today", TODAY).output
-    rows = sql_rows(demo_copy, "select file_name, status from etl_submission where "
-                               "agency_code = 'CA' and period_code = '2019S1' order by 1")
+    rows = sql_rows(
+        demo_copy,
+        "select file_name, status from etl_submission where "
+        "agency_code = 'CA' and period_code = '2019S1' order by 1",
+    )
     assert {r["file_name"]: r["status"] for r in rows}["2019S1_CA_c.xlsx"] == "accepted"
     assert sorted(r["status"] for r in rows).count("superseded") == 1
     assert sql_rows(demo_copy, CA_2019S1)[0]["v"] == sum(
-        sum(r.district_values.values()) for r in clean_rows())
+        sum(r.district_values.values()) for r in clean_rows()
+    )
 
 
 def test_checks_show_problems_where_analysts_look(home, tmp_path):
@@ -114,9 +133,9 @@ def test_checks_show_problems_where_analysts_look(home, tmp_path):
     (tmp_path / "dagster").mkdir()
     with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
         result = defs.resolve_job_def("refresh").execute_in_process(
-            run_config={"resources": {"refresh": {"config": {"home": str(home),
-                                                              "today": TODAY}}}},
-            instance=instance)
+            run_config={"resources": {"refresh": {"config": {"home": str(home), "today": TODAY}}}},
+            instance=instance,
+        )
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert checks["accepted_values_pass_suites"].passed
     rejected = checks["no_rejected_submissions"]

@@ -36,6 +36,12 @@ def safe_name(name: str) -> str:
     return cleaned[:120]
 
 
+def is_editor_lock(name: str) -> bool:
+    """Lock files that Excel (``~$x.xlsx``) and LibreOffice (``.~lock.x.xlsx#``) leave
+    beside an open workbook: not submissions. Every other file is picked up and recorded."""
+    return name.startswith(("~$", ".~lock."))
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -48,7 +54,7 @@ def scan_inbox(home: Home) -> list[Arrival]:
     """Every regular file in the inbox, in received order: (mtime, name)."""
     arrivals = []
     for path in home.inbox.iterdir() if home.inbox.exists() else []:
-        if not path.is_file() or path.name.startswith("."):
+        if not path.is_file() or is_editor_lock(path.name):
             continue
         stat = path.stat()
         received = datetime.fromtimestamp(stat.st_mtime, LOCAL_TZ).replace(tzinfo=None)

@@ -121,24 +121,23 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
         severity=AssetCheckSeverity.ERROR,
         metadata={"accepted_files": len(accepted), "failed_expectations": suite_failures},
     )
-    yield AssetCheckResult(
-        check_name=NO_REJECTED_SUBMISSIONS,
-        passed=not rejected,
+    yield _problem_check(NO_REJECTED_SUBMISSIONS, rejected, ERROR, "rejected_files", "errors")
+    yield _problem_check(NO_WARNINGS, warned, WARNING, "files_with_warnings", "warnings")
+
+
+def _problem_check(
+    name: str, submissions: list[Submission], severity: str, files_label: str, count_label: str
+) -> AssetCheckResult:
+    """A WARN check that fails when any submission has problems of ``severity``."""
+    count = sum(p.severity == severity for s in submissions for p in s.problems)
+    return AssetCheckResult(
+        check_name=name,
+        passed=not submissions,
         severity=AssetCheckSeverity.WARN,
         metadata={
-            "rejected_files": len(rejected),
-            "errors": sum(s.error_count for s in rejected),
-            "first_problems": MetadataValue.md(problems_markdown(rejected, ERROR)),
-        },
-    )
-    yield AssetCheckResult(
-        check_name=NO_WARNINGS,
-        passed=not warned,
-        severity=AssetCheckSeverity.WARN,
-        metadata={
-            "files_with_warnings": len(warned),
-            "warnings": sum(s.warning_count for s in warned),
-            "first_problems": MetadataValue.md(problems_markdown(warned, WARNING)),
+            files_label: len(submissions),
+            count_label: count,
+            "first_problems": MetadataValue.md(problems_markdown(submissions, severity)),
         },
     )
 

@@ -9,8 +9,7 @@ import click
 
 from orchestration.options import today_option
 from warehouse.inbox import LOCAL_TZ
-
-ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district_code", "message")
+from workbooks.model import ISSUE_FIELDS
 
 
 @click.command()

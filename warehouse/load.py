@@ -11,7 +11,14 @@ from reference import Catalog
 from warehouse.dimensions import ensure_periods, sync_reference
 from warehouse.inbox import Arrival
 from warehouse.store import read_sql
-from workbooks.model import ERROR, VALUE_COLUMNS, WARNING, ParsedWorkbook, Problem
+from workbooks.model import (
+    ERROR,
+    ISSUE_FIELDS,
+    VALUE_COLUMNS,
+    WARNING,
+    ParsedWorkbook,
+    Problem,
+)
 
 ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded", "duplicate"
 
@@ -109,21 +116,11 @@ def _record_frame(
 
 def _issue_frame(submissions: Sequence[Submission], ids: list[int]) -> pd.DataFrame:
     rows = [
-        (sid, p.severity, p.rule, p.sheet, p.cell, p.indicator_code, p.district_code, p.message)
+        (sid, *(getattr(p, name) for name in ISSUE_FIELDS))
         for s, sid in zip(submissions, ids, strict=True)
         for p in s.problems
     ]
-    columns = [
-        "submission_id",
-        "severity",
-        "rule",
-        "sheet",
-        "cell",
-        "indicator_code",
-        "district_code",
-        "message",
-    ]
-    return pd.DataFrame(rows, columns=columns, dtype=object)
+    return pd.DataFrame(rows, columns=["submission_id", *ISSUE_FIELDS], dtype=object)
 
 
 def _value_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:

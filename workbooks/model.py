@@ -37,6 +37,10 @@ TASK_COLUMNS = (
 )
 
 
+# The columns of a problem as the warehouse (dq_issue) and `chitieu check --json` show it.
+ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district_code", "message")
+
+
 @dataclass
 class Problem:
     severity: str  # ERROR or WARNING

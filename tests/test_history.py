@@ -65,6 +65,14 @@ def test_as_of_rebuilds_the_review_tables(demo_home):
     assert early.strip() == "" or json.loads(early)["total_value"] < 163
 
 
+def gifts(value: int) -> list:
+    """Gift packages and their value in Gia Viễn."""
+    return [
+        indicator_row("ASXH_QUA", {"373": value}),
+        indicator_row("ASXH_QUA_GIA_TRI", {"373": value}),
+    ]
+
+
 def test_a_year_from_quarters_of_one_agency_and_halves_of_another(home):
     inbox = home / "inbox"
     for quarter, value in zip(["2020Q1", "2020Q2", "2020Q3", "2020Q4"], [1, 2, 3, 4], strict=True):
@@ -72,20 +80,14 @@ def test_a_year_from_quarters_of_one_agency_and_halves_of_another(home):
             inbox / f"{quarter}_CA.xlsx",
             agency="CA",
             period=quarter,
-            rows=[
-                indicator_row("ASXH_QUA", {"373": value}),
-                indicator_row("ASXH_QUA_GIA_TRI", {"373": value}),
-            ],
+            rows=gifts(value),
         )
     for half, value in (("2020S1", 10), ("2020S2", 20)):
         make_submission(
             inbox / f"{half}_HND.xlsx",
             agency="HND",
             period=half,
-            rows=[
-                indicator_row("ASXH_QUA", {"373": value}),
-                indicator_row("ASXH_QUA_GIA_TRI", {"373": value}),
-            ],
+            rows=gifts(value),
         )
     assert invoke(home, "run", "--today", TODAY).exit_code == 0
     totals = {
@@ -103,10 +105,7 @@ def test_a_year_from_quarters_of_one_agency_and_halves_of_another(home):
         inbox / "2020S1_CA.xlsx",
         agency="CA",
         period="2020S1",
-        rows=[
-            indicator_row("ASXH_QUA", {"373": 100}),
-            indicator_row("ASXH_QUA_GIA_TRI", {"373": 100}),
-        ],
+        rows=gifts(100),
     )
     assert invoke(home, "run", "--today", TODAY).exit_code == 0
     totals = {

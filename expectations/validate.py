@@ -29,10 +29,9 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 @dataclass
 class SuiteOutcome:
-    """Plain-Python summary of one suite run, for Dagster metadata and reports."""
+    """One suite run: which expectations failed, and GE's result for mapping rows back."""
 
     suite: str
-    evaluated: int
     failed: list[str] = field(default_factory=list)  # expectation types that failed
     results: object = None  # the GE ExpectationSuiteValidationResult
 
@@ -105,7 +104,7 @@ def run_suite(asset: str, suite, frame: pd.DataFrame, docs_dir: Path | None = No
         run = checkpoint.run(batch_parameters={"dataframe": frame})
         results = next(iter(run.run_results.values()))
     failed = [r.expectation_config.type for r in results.results if not r.success]
-    return SuiteOutcome(suite.name, len(results.results), failed, results)
+    return SuiteOutcome(suite.name, failed, results)
 
 
 def _failures(outcome: SuiteOutcome):

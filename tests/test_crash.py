@@ -53,8 +53,8 @@ TARGETS = [
     ("inbox_files", ("STEP_START", "inbox_files"), 0.15, 2),
     ("parsed_submissions", ("STEP_START", "parsed_submissions"), 0.2, 2),
     ("validated_submissions", ("STEP_START", "validated_submissions"), 0.8, 4),
-    ("warehouse_facts", ("STEP_START", "warehouse_facts"), 0.5, 2),
-    ("agg_indicator_value", ("STEP_START", "agg_indicator_value"), 0.3, 1),
+    ("warehouse_facts", ("STEP_START", "warehouse_facts"), 0.1, 2),
+    ("agg_indicator_value", ("STEP_START", "agg_indicator_value"), 0.05, 1),
     ("review", ("STEP_START", "review_*"), 0.25, 3),
     ("published_warehouse", ("STEP_START", "published_warehouse"), 0.04, 2),
     ("feedback_workbooks", ("STEP_START", "feedback_workbooks"), 0.15, 1),
@@ -177,6 +177,31 @@ def chain(root: Path, kills: list[Kill], zygote: Zygote) -> tuple[Path, list[str
     return home, problems
 
 
+REQUIRED_PHASES = {
+    "reading": "parsed_submissions",
+    "validation": "validated_submissions",
+    "load": "warehouse_facts",
+    "review": "agg_indicator_value",
+}
+TOP_UP_TRIES = 3
+
+
+def top_up(root: Path, hit: set[str], zygote: Zygote) -> tuple[list[Kill], list]:
+    """Kill at the start of each required phase the random points missed (steps of a few
+    tens of milliseconds can be missed under load), until it is hit or tries run out."""
+    extra, results = [], []
+    for phase, step in REQUIRED_PHASES.items():
+        for attempt in range(TOP_UP_TRIES):
+            if phase in hit:
+                break
+            kill = Kill(step, ("STEP_START", step), 0.0)
+            results.append(chain(root / f"{step}{attempt}", [kill], zygote))
+            extra.append(kill)
+            if kill.killed:
+                hit.add(kill.phase)
+    return extra, results
+
+
 def test_sigkill_at_many_points_loses_nothing(tmp_path):
     rng = random.Random(SEED)
     kills = plan(rng, KILL_POINTS)
@@ -190,6 +215,10 @@ def test_sigkill_at_many_points_loses_nothing(tmp_path):
             ]
             results = [f.result() for f in futures]
             want = reference.result()
+        hit = {k.phase for k in kills if k.killed}
+        extra, more = top_up(tmp_path / "top_up", hit, zygote)
+        kills += extra
+        results += more
     finally:
         zygote.close()
     report = Counter((k.target, k.phase, k.killed) for k in kills)
@@ -205,9 +234,8 @@ def test_sigkill_at_many_points_loses_nothing(tmp_path):
     killed = [k for k in kills if k.killed]
     assert len(killed) >= min(KILL_POINTS, 20) * 0.9, report
     hit = {k.phase for k in killed}
-    assert {"validation", "load", "review"} <= hit, report
+    assert set(REQUIRED_PHASES) <= hit, report
     assert hit & {"publish", "after publish"}, report  # the publish step lasts milliseconds
-    assert len(hit & {"reading", "inbox/archive"}) >= 1, report
 
 
 def alert_ids(home) -> list[str]:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from reference import Catalog
 from reference.periods import parents, parse_period
+from warehouse.store import insert_frame
 
 
 def _with_keys(
@@ -26,11 +27,8 @@ def _with_keys(
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, key: str, frame: pd.DataFrame) -> None:
-    con.register("incoming_dimension", frame)
-    columns = ", ".join(frame.columns)
-    con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM incoming_dimension)")
-    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_dimension")
-    con.unregister("incoming_dimension")
+    con.execute(f"DELETE FROM {table} WHERE list_contains(?, {key})", [frame[key].tolist()])
+    insert_frame(con, table, frame)
 
 
 def sync_reference(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
@@ -152,6 +150,4 @@ def sync_settings(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
         ("ref_district_crosswalk", crosswalk),
     ):
         con.execute(f"DELETE FROM {table}")
-        con.register("incoming_settings", frame)
-        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_settings")
-        con.unregister("incoming_settings")
+        insert_frame(con, table, frame)

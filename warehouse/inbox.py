@@ -50,12 +50,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def inbox_paths(home: Home) -> list[Path]:
+    """The files waiting in the inbox: every regular file but editors' lock files."""
+    if not home.inbox.exists():
+        return []
+    return [p for p in home.inbox.iterdir() if p.is_file() and not is_editor_lock(p.name)]
+
+
 def scan_inbox(home: Home) -> list[Arrival]:
-    """Every regular file in the inbox, in received order: (mtime, name)."""
+    """Every file waiting in the inbox, fingerprinted, in received order: (mtime, name)."""
     arrivals = []
-    for path in home.inbox.iterdir() if home.inbox.exists() else []:
-        if not path.is_file() or is_editor_lock(path.name):
-            continue
+    for path in inbox_paths(home):
         stat = path.stat()
         received = datetime.fromtimestamp(stat.st_mtime, LOCAL_TZ).replace(tzinfo=None)
         arrivals.append(Arrival(path.name, str(path), sha256_of(path), received, stat.st_size))

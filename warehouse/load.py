@@ -10,7 +10,7 @@ import pandas as pd
 from reference import Catalog
 from warehouse.dimensions import ensure_periods, sync_reference
 from warehouse.inbox import Arrival
-from warehouse.store import read_sql
+from warehouse.store import insert_frame, read_sql
 from workbooks.model import (
     ERROR,
     ISSUE_FIELDS,
@@ -180,15 +180,6 @@ def _task_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    con.register("incoming_rows", frame)
-    columns = ", ".join(frame.columns)
-    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_rows")
-    con.unregister("incoming_rows")
-
-
 def load_batch(
     con: duckdb.DuckDBPyConnection,
     catalog: Catalog,
@@ -206,8 +197,8 @@ def load_batch(
     periods = {s.parsed.period_code for s in submissions if s.parsed and s.parsed.period_code}
     periods |= {p["phase_code"] for p in catalog.programs}
     ensure_periods(con, periods)
-    _insert(con, "etl_submission", _record_frame(submissions, ids, run_id, archive_paths))
-    _insert(con, "dq_issue", _issue_frame(submissions, ids))
+    insert_frame(con, "etl_submission", _record_frame(submissions, ids, run_id, archive_paths))
+    insert_frame(con, "dq_issue", _issue_frame(submissions, ids))
     accepted = [(sid, s) for s, sid in zip(submissions, ids, strict=True) if s.status == ACCEPTED]
     if accepted:
         con.register("batch_values", _value_frame(accepted))

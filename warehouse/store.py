@@ -33,6 +33,16 @@ def read_sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame) -> None:
+    """Insert a DataFrame's rows into ``table`` by column name, in one statement."""
+    if frame.empty:
+        return
+    con.register("incoming_frame", frame)
+    columns = ", ".join(frame.columns)
+    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_frame")
+    con.unregister("incoming_frame")
+
+
 def migrations() -> list[tuple[int, Path]]:
     """The numbered migration files, in order: ``NNN_what.sql``."""
     return sorted((int(p.name[:3]), p) for p in (SQL_DIR / "migrations").glob("[0-9]*.sql"))

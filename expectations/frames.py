@@ -31,12 +31,13 @@ def long_frame(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> pd.DataFra
         + "|"
         + frame["district_code"].fillna("").astype(str)
     )
-    frame["total_state"] = _total_states(frame)
+    frame["total_state"], frame["parts_sum"] = _total_states(frame)
     return frame
 
 
-def _total_states(frame: pd.DataFrame) -> pd.Series:
-    """On total cells: ok, mismatch, missing_total or no_parts; None elsewhere.
+def _total_states(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """On total cells: the state (ok, mismatch, missing_total or no_parts) and the sum of
+    the row's parts; None elsewhere.
 
     A total of 0 over empty parts is a row left blank (a template's ``=SUM`` of nothing),
     so it counts as not reported rather than as a total without parts.
@@ -69,7 +70,7 @@ def _total_states(frame: pd.DataFrame) -> pd.Series:
     ]
     state[skip] = "ok"  # the unreadable cell is the problem to report, not the total
     state[~has_total & ~has_parts] = "ok"
-    return state.reindex(frame.index)
+    return state.reindex(frame.index), totals["sum"].reindex(frame.index)
 
 
 def rule_frame(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:

@@ -125,14 +125,14 @@ def _value_problems(
     frame: pd.DataFrame, outcome: SuiteOutcome, code_columns: Sequence[str | None]
 ) -> list[tuple[int, Problem]]:
     by_id = frame.set_index("row_id", drop=False)
-    sums = frame[frame["role"] != "total"].groupby(["file_index", "row"])["value"].sum()
+    first_row_of_slot = frame.groupby("slot")["row"].min()
     found: dict[tuple, tuple[int, Problem]] = {}
     for meta, ids in _failures(outcome):
         for row in by_id.loc[ids].itertuples(index=False):
             rule = row.parse_rule if meta["rule"] == PARSE_RULE else meta["rule"]
             per_row = rule in ("unknown_indicator", "duplicate_indicator")
-            if rule == "duplicate_indicator" and _first_of_slot(frame, row):
-                continue
+            if rule == "duplicate_indicator" and row.row == first_row_of_slot[row.slot]:
+                continue  # the first row of a repeated code is the one kept
             key = (row.file_index, rule, row.row if per_row else row.cell)
             if key in found:
                 continue
@@ -145,7 +145,7 @@ def _value_problems(
                 row.value,
                 row.indicator_code,
                 row.total_state,
-                sums.get((row.file_index, row.row)),
+                row.parts_sum,
             )
             found[key] = (
                 row.file_index,
@@ -160,11 +160,6 @@ def _value_problems(
                 ),
             )
     return list(found.values())
-
-
-def _first_of_slot(frame: pd.DataFrame, row) -> bool:
-    same = frame[(frame["slot"] == row.slot)]
-    return row.row == same["row"].min()
 
 
 def _rule_problems(

@@ -73,6 +73,16 @@ def gifts(value: int) -> list:
     ]
 
 
+def gift_totals(home) -> dict[str, float]:
+    """Province totals of gift packages, by period."""
+    rows = sql_rows(
+        home,
+        "select period_code, total_value from review_indicator_totals "
+        "where indicator_code = 'ASXH_QUA'",
+    )
+    return {r["period_code"]: r["total_value"] for r in rows}
+
+
 def test_a_year_from_quarters_of_one_agency_and_halves_of_another(home):
     inbox = home / "inbox"
     for quarter, value in zip(["2020Q1", "2020Q2", "2020Q3", "2020Q4"], [1, 2, 3, 4], strict=True):
@@ -90,14 +100,7 @@ def test_a_year_from_quarters_of_one_agency_and_halves_of_another(home):
             rows=gifts(value),
         )
     assert invoke(home, "run", "--today", TODAY).exit_code == 0
-    totals = {
-        r["period_code"]: r["total_value"]
-        for r in sql_rows(
-            home,
-            "select period_code, total_value from review_indicator_totals "
-            "where indicator_code = 'ASXH_QUA'",
-        )
-    }
+    totals = gift_totals(home)
     assert totals["2020S1"] == 1 + 2 + 10 and totals["2020S2"] == 3 + 4 + 20
     assert totals["2020"] == 1 + 2 + 3 + 4 + 10 + 20
     # CA also reports the first half directly: that report wins for S1, nothing twice
@@ -108,14 +111,7 @@ def test_a_year_from_quarters_of_one_agency_and_halves_of_another(home):
         rows=gifts(100),
     )
     assert invoke(home, "run", "--today", TODAY).exit_code == 0
-    totals = {
-        r["period_code"]: r["total_value"]
-        for r in sql_rows(
-            home,
-            "select period_code, total_value from review_indicator_totals "
-            "where indicator_code = 'ASXH_QUA'",
-        )
-    }
+    totals = gift_totals(home)
     assert totals["2020S1"] == 100 + 10
     assert totals["2020"] == 100 + 3 + 4 + 10 + 20
     assert totals["2020Q1"] == 1  # the quarters themselves stay as reported

@@ -13,6 +13,7 @@ from reference import load_catalog
 from reference.periods import parse_period
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
+from tests.test_docs import README, blocks, reform_examples, run_query
 from warehouse.home import Home
 
 CATALOG = load_catalog()
@@ -181,3 +182,28 @@ def test_dim_district_holds_every_unit_and_the_crosswalk(reform_home):
         "select old_level, count(*) as n from ref_unit_crosswalk group by 1 order by 1",
     )
     assert crosswalk == [{"old_level": "commune", "n": 403}, {"old_level": "district", "n": 140}]
+
+
+def test_the_documented_reform_queries_answer_on_commune_reports(reform_home):
+    by_district, ranked = (run_query(reform_home, q, None) for q in reform_examples())
+    gia_vien = next(r for r in by_district if r["former_district_code"] == "373")
+    assert (gia_vien["value_2019s1"], gia_vien["value_2026s1"], gia_vien["comparable"]) == (
+        MEETINGS["2019S1"][0]["373"],
+        MEETINGS["2026S1"][0][GIA_VIEN] + MEETINGS["2026S1"][0][GIA_HUNG],
+        True,
+    )
+    assert [r["rank_in_province"] for r in ranked] == list(range(1, 7))
+    tay = next(r for r in ranked if r["unit_name"] == "Phường Tây Hoa Lư")
+    assert (tay["former_province_code"], tay["former_district"]) == ("37", "several")
+
+
+def test_the_readme_reform_examples_answer_on_commune_reports(reform_home):
+    queries = [
+        q
+        for body in blocks(README, "sh")
+        for q in body.split('chitieu sql "')[1:]
+        if "unit_level = 'commune'" in q or "review_former_district_indicator" in q
+    ]
+    assert len(queries) == 2
+    for query in queries:
+        assert run_query(reform_home, query.split('"')[0], None)

@@ -29,6 +29,7 @@ TAY_HOA_LU, HOA_LU, PHU_LY = unit("Phường Tây Hoa Lư"), unit("Phường Hoa
 MEETINGS = {
     "2019S1": ({"369": 2, "374": 3, "373": 5, "376": 4}, 10),
     "2025S1": ({"374": 10, "373": 8, "376": 6}, 8),  # more than 2026S1 on the old territory
+    "2025S2": ({GIA_VIEN: 1, TAY_HOA_LU: 2, PHU_LY: 3}, 4),
     "2026S1": (
         {GIA_VIEN: 2, GIA_HUNG: 3, TAY_HOA_LU: 4, HOA_LU: 5, KIM_SON_COMMUNE: 6, PHU_LY: 7},
         9,
@@ -52,7 +53,8 @@ def rows_for(period: str):
 def reform_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("reform") / "home"
     Home(home).ensure()
-    for period, style in (("2019S1", "plain"), ("2025S1", "abbreviated"), ("2026S1", "prefixed")):
+    styles = {"2019S1": "plain", "2025S1": "abbreviated", "2025S2": "plain", "2026S1": "prefixed"}
+    for period, style in styles.items():
         make_submission(
             home / "inbox" / f"{period}_HND.xlsx",
             agency="HND",
@@ -64,7 +66,7 @@ def reform_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = invoke(home, "run", "--today", TODAY)
     assert result.exit_code == 0, result.output
     accepted = sql_rows(home, "select count(*) as n from etl_submission where status = 'accepted'")
-    assert accepted[0]["n"] == 3, result.output
+    assert accepted[0]["n"] == len(styles), result.output
     return home
 
 
@@ -114,6 +116,30 @@ def test_communes_are_summed_to_their_former_district(reform_home):
     assert rows["374"]["comparable"] is False
     assert rows["373"]["old_communes_elsewhere"] > 0  # Gia Sinh went to Tây Hoa Lư
     assert set(rows) == {"373", "374", "376"}  # Phủ Lý (Hà Nam) is not the old territory
+
+
+def test_a_year_across_the_reform_adds_districts_and_communes(reform_home):
+    first, second = MEETINGS["2025S1"][0], MEETINGS["2025S2"][0]
+    rows = former(reform_home, "2025")
+    assert rows["373"]["value"] == first["373"] + second[GIA_VIEN]
+    assert rows["373"]["comparable"] is True
+    assert rows["374"]["value"] == first["374"] + second[TAY_HOA_LU]
+    assert rows["374"]["comparable"] is False
+    levels = sql_rows(
+        reform_home,
+        "select unit_level, max(rank_in_province) as last from review_district_indicator "
+        "where period_code = '2025' and indicator_code = 'TT_HOI_NGHI' group by 1 order by 1",
+    )
+    assert levels == [
+        {"unit_level": "commune", "last": len(second)},
+        {"unit_level": "district", "last": len(first)},
+    ]
+    totals = sql_rows(
+        reform_home,
+        "select territory, same_territory_as_last_year from review_indicator_totals "
+        "where period_code = '2025' and indicator_code = 'TT_HOI_NGHI'",
+    )
+    assert totals == [{"territory": "mixed", "same_territory_as_last_year": False}]
 
 
 def test_the_total_after_the_merger_says_it_covers_a_larger_territory(reform_home):

@@ -140,7 +140,7 @@ def test_a_city_merged_in_2025_leads_to_the_communes_of_its_successor():
 def test_a_commune_before_july_2025_names_its_former_districts():
     reason = CATALOG.match_district("Phường Yên Sơn", H2025).reason_vi
     assert reason == (
-        "chỉ có từ ngày 01/07/2025, trước đó địa bàn thuộc Thành phố Tam Điệp, Huyện Nho Quan"
+        "chỉ có từ ngày 01/07/2025, trước đó địa bàn thuộc thành phố Tam Điệp, huyện Nho Quan"
     )
 
 
@@ -208,6 +208,6 @@ def test_a_2025s1_workbook_with_a_commune_column_names_its_former_districts(tmp_
     result = read_workbook(path, CATALOG, TODAY_DATE)
     problems = [(p.rule, p.cell) for p in result.problems if p.severity == "error"]
     assert problems == [("unknown_district", _header_cell(path, "Phường Yên Sơn"))]
-    assert "trước đó địa bàn thuộc Thành phố Tam Điệp, Huyện Nho Quan" in (
+    assert "trước đó địa bàn thuộc thành phố Tam Điệp, huyện Nho Quan" in (
         result.problems[0].message
     )

@@ -4,7 +4,8 @@
 -- map through ref_district_crosswalk (369 and the old 374 -> 374); communes and wards
 -- are summed to their former district. A unit formed from several former districts is
 -- summed to the one that gave most of its old communes (rollup_former_district_code),
--- and the row is not `comparable`. `old_communes_elsewhere` counts the old communes of
+-- and that former district's rows from communes are not `comparable` (whatever was
+-- reported: the territory differs). `old_communes_elsewhere` counts the old communes of
 -- the former district that now lie in a unit summed to another one.
 CREATE OR REPLACE TABLE review_former_district_indicator AS
 WITH RECURSIVE reform AS (
@@ -29,13 +30,16 @@ walk(district_key, code, valid_to) AS (  -- each district unit through its succe
     JOIN dim_district AS nxt
         ON nxt.district_code = cw.to_code AND nxt.valid_from = cw.to_valid_from
 ),
+spanned AS (  -- former districts that carry a unit formed from several
+    SELECT DISTINCT rollup_former_district_code AS former_district_code
+    FROM dim_district WHERE unit_level = 'commune' AND spans_former_districts
+),
 unit_map AS (
-    SELECT w.district_key, f.district_code AS former_district_code, true AS comparable,
-           false AS is_commune
+    SELECT w.district_key, f.district_code AS former_district_code, false AS is_commune
     FROM walk AS w
     JOIN former AS f ON f.district_code = w.code AND f.valid_to IS NOT DISTINCT FROM w.valid_to
     UNION ALL
-    SELECT d.district_key, d.rollup_former_district_code, NOT d.spans_former_districts, true
+    SELECT d.district_key, d.rollup_former_district_code, true
     FROM dim_district AS d CROSS JOIN province AS p
     WHERE d.unit_level = 'commune' AND d.former_province_code = p.province_code
 ),
@@ -52,7 +56,8 @@ SELECT
     f.district_name AS former_district_name,
     i.indicator_code,
     sum(v.value) AS value,
-    bool_and(m.comparable) AS comparable,
+    -- on communes, a former district carrying a spanning unit covers another territory
+    NOT (bool_or(m.is_commune) AND bool_or(sp.former_district_code IS NOT NULL)) AS comparable,
     CAST(CASE WHEN bool_or(m.is_commune) THEN coalesce(max(e.old_communes_elsewhere), 0)
          ELSE 0 END AS INTEGER) AS old_communes_elsewhere
 FROM agg_indicator_value AS v
@@ -60,5 +65,6 @@ JOIN unit_map AS m USING (district_key)
 JOIN former AS f ON f.district_code = m.former_district_code
 JOIN dim_indicator AS i USING (indicator_key)
 LEFT JOIN elsewhere AS e ON e.former_district_code = f.district_code
+LEFT JOIN spanned AS sp ON sp.former_district_code = f.district_code
 GROUP BY v.period_code, f.district_code, f.district_name, i.indicator_code, i.sort_order
 ORDER BY v.period_code, i.sort_order, f.district_code;

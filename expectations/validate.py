@@ -166,7 +166,7 @@ def _rule_problems(
     frame: pd.DataFrame, wide: pd.DataFrame, outcome: SuiteOutcome, catalog: Catalog
 ) -> list[tuple[int, Problem]]:
     rules = {r.rule_id: r for r in catalog.rules}
-    names = {d.code: d.name for d in catalog.districts}
+    names = {d.code: d.label for d in catalog.districts}
     cells = frame.set_index(["file_index", "district_code", "indicator_code"])["cell"]
     cells = cells[~cells.index.duplicated()]
     sheets = frame.groupby("file_index")["sheet"].first()

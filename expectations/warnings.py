@@ -96,7 +96,7 @@ def outlier_problems(
     if parts.empty:
         return []
     known = _history_index(history)
-    names = {d.code: d.name for d in catalog.districts}
+    names = {d.code: d.label for d in catalog.districts}
     columns = ("file_index", "district_code", "indicator_code", "value", "sheet", "cell")
     rows = zip(*(parts[c].tolist() for c in columns), strict=True)
     by_file: dict[int, list[tuple]] = defaultdict(list)

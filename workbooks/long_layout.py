@@ -76,7 +76,7 @@ def reform_eve(catalog: Catalog, period: Period | None) -> Period | None:
     if period is None:
         return None
     units = catalog.districts_for(period)
-    communes = [d for d in units if getattr(d, "unit_level", "") == "commune"]
+    communes = [d for d in units if d.is_commune]
     if not communes:
         return None
     eve = min(d.valid_from for d in communes) - timedelta(days=1)
@@ -86,15 +86,17 @@ def reform_eve(catalog: Catalog, period: Period | None) -> Period | None:
 def old_template_matches(
     catalog: Catalog, period: Period | None, names: list[str]
 ) -> list[District] | None:
-    """The former districts that ``names`` are, when every one is: an old template
-    filled in by habit. None otherwise.
+    """The former districts that ``names`` are, when every one is and they are more than
+    half of the former map: an old template filled in by habit. None otherwise.
 
     Names written with a commune's type (``Xã Gia Viễn``) are explicit, never the habit.
     """
     day = reform_eve(catalog, period)
-    if day is None or len(names) < 2:
+    if day is None:
         return None
     codes = {d.code for d in catalog.districts_for(day)}
+    if len(names) * 2 <= len(codes):
+        return None  # a few communes that share a former district's name: not the habit
     found = []
     for name in names:
         if _COMMUNE_PREFIX.match(fold(name)):
@@ -103,7 +105,7 @@ def old_template_matches(
         if match is None or match.code not in codes:
             return None
         found.append(match)
-    return found
+    return found if len({d.code for d in found}) * 2 > len(codes) else None
 
 
 def old_template_problem(period: Period, sheet: str, cell: str, former: list[str]) -> Problem:
@@ -117,8 +119,10 @@ def old_template_problem(period: Period, sheet: str, cell: str, former: list[str
     return Problem(WARNING, OLD_TEMPLATE, message, sheet, cell)
 
 
-def old_unit_message(cell: str, text: str, period: Period, district: District) -> str:
-    note = district.change_note_vi or "không còn tồn tại trong kỳ này"
+def old_unit_message(
+    catalog: Catalog, cell: str, text: str, period: Period, district: District
+) -> str:
+    note = catalog.change_note_vi(district, period)
     return (
         f"Ô {cell}: “{text}” là {district.district_type} {district.name} cũ, không dùng được "
         f"cho kỳ báo cáo “{period.label_vi}” vì đơn vị này {note}. Hãy ghi số liệu theo từng "
@@ -352,8 +356,8 @@ class LongTable:
         self.old_template = True
         for (r, name, _), district in zip(named, former, strict=True):
             cell = address(r, self.layout.name)
-            self.problem("unknown_district", old_unit_message(cell, name, self.period, district),
-                         cell)  # fmt: skip
+            message = old_unit_message(self.catalog, cell, name, self.period, district)
+            self.problem("unknown_district", message, cell)
         first = address(named[0][0], self.layout.name)
         names = [name for _, name, _ in named]
         self.reader.result.problems.append(
@@ -395,19 +399,13 @@ class LongTable:
 
     def _by_code(self, text: str) -> tuple[District | None, str]:
         """The unit with GSO code ``text`` existing in the period, or why there is none."""
-        code = text.strip()
-        named = [d for d in self.catalog.districts if d.code == code]
-        if not named and code.isdigit():
-            named = [d for d in self.catalog.districts if d.code == code.zfill(5)]
-        named = [d for d in named if not d.is_province_level]
-        if not named:
+        match = self.reader._cached(
+            ("district_code", text, self.period),
+            lambda: self.catalog.match_district_code(text, self.period),
+        )
+        if match.district is not None and match.district.is_province_level:
             return None, ""
-        if self.period is None:
-            return named[-1], ""
-        for district in named:
-            if district.exists_during(self.period):
-                return district, ""
-        return None, named[-1].change_note_vi or "không còn tồn tại trong kỳ này"
+        return match.district, match.reason_vi
 
     def _drop_duplicates(self, units: list[_UnitRow]) -> list[_UnitRow]:
         first: dict[str, _UnitRow] = {}

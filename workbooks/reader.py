@@ -483,8 +483,8 @@ class _Reader:
         cols.district_like = len(pending)
         for (r, c, text), district in zip(pending, former, strict=True):
             cell = address(r, c)
-            self.problem("unknown_district", old_unit_message(cell, text, self.period, district),
-                         sheet, cell)  # fmt: skip
+            message = old_unit_message(self.catalog, cell, text, self.period, district)
+            self.problem("unknown_district", message, sheet, cell)
         first = address(pending[0][0], pending[0][1])
         self.result.problems.append(
             old_template_problem(self.period, sheet.name, first, [t for _, _, t in pending])

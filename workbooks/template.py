@@ -83,7 +83,7 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
     if not districts:
         raise ValueError(f"no district existed for the whole period {period_code}")
     indicators = _expected(catalog, agency_code)
-    long = any(getattr(d, "unit_level", "") == "commune" for d in districts)
+    long = any(d.is_commune for d in districts)
     layout = SubmissionLayout(
         agency_text=agency.name,
         period_text=period.label_vi,

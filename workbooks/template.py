@@ -95,7 +95,7 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
         total_formula=True,
         long_layout=long,
         two_row_header=long,
-        district_header_style="prefixed",
+        district_header_style="prefixed" if long else "plain",  # "Xã Gia Viễn"
     )
     rows = [IndicatorRow(i.code, i.name, i.unit, group=i.group) for i in indicators]
     wb = build_workbook(rows, [], layout)

@@ -275,3 +275,112 @@ def test_unit_name_headers(tmp_path, header):
     parsed, problems = checked(save(tmp_path, sheet))
     assert [p for p in problems if p.severity == ERROR] == []
     assert ("TT_HOI_NGHI", GIA_VIEN) in parts(parsed)
+
+
+# --- the template of a period with communes ---------------------------------------------
+
+COUNT_FORMAT, MONEY_FORMAT = "#,##0", "#,##0.0"
+
+
+def template_2026(home: Path) -> Path:
+    from tests.helpers import invoke
+
+    path = home.parent / "HND_2026S1.xlsx"
+    result = invoke(home, "template", "--agency", "HND", "--period", "2026S1", "-o", str(path))
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def unit_rows(ws) -> tuple[int, dict[str, int], int]:
+    """(header row, GSO code -> sheet row, totals row) of the long template."""
+    header = next(r for r in range(1, 40) if ws.cell(r, 3).value == "Xã, phường")
+    rows, total = {}, None
+    for r in range(header + 1, ws.max_row + 1):
+        if ws.cell(r, 2).value:
+            rows[str(ws.cell(r, 2).value)] = r
+        if ws.cell(r, 3).value == "Tổng cộng":
+            total = r
+    return header, rows, total
+
+
+def fill(ws) -> dict[str, float]:
+    """Valid numbers in every input cell of the table (participants > conferences)."""
+    filled = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.protection.locked or cell.number_format not in (COUNT_FORMAT, MONEY_FORMAT):
+                continue
+            value = 2.5 if cell.number_format == MONEY_FORMAT else 100 * cell.column + cell.row % 7
+            cell.value = value
+            filled[cell.coordinate] = value
+    return filled
+
+
+def test_template_2026s1_is_the_long_layout_of_the_129_units(catalog, home):
+    ws = openpyxl.load_workbook(template_2026(home))["Chỉ tiêu"]
+    header, rows, total = unit_rows(ws)
+    units = catalog.districts_for(parse_period("2026S1"))
+    assert len(units) == 129 and set(rows) == {d.code for d in units}
+    assert ws.cell(header + 3, 3).value == "Cấp tỉnh"
+    assert ws.cell(rows["14464"], 3).value == "Xã Gia Viễn"
+    codes = [ws.cell(header, c).value for c in range(4, ws.max_column)]
+    assert codes == sorted(catalog.expected_indicators["HND"],
+                           key=lambda c: catalog.indicators[c].sort_order)  # fmt: skip
+    last = header + 3 + 129
+    assert total == last + 1
+    assert ws.cell(total, 4).value == f"=SUM(D{header + 3}:D{last})"
+    assert not ws.cell(rows["14464"], 4).protection.locked and ws.cell(total, 4).protection.locked
+    assert ws.protection.sheet
+    ranges = {str(r) for dv in ws.data_validations.dataValidation for r in dv.sqref.ranges}
+    assert f"D{header + 3}:D{last}" in ranges
+
+
+def _check_and_run(home: Path, filled_path: Path, filled: dict[str, float]) -> None:
+    import json
+
+    from tests.helpers import TODAY, invoke, sql_rows
+
+    result = invoke(home, "check", str(filled_path), "--json", "--today", TODAY)
+    report = json.loads(result.output.splitlines()[0])
+    assert result.exit_code == 0, report
+    assert [i for i in report["issues"] if i["severity"] == "error"] == []
+    filled_path.rename(home / "inbox" / filled_path.name)
+    result = invoke(home, "run", "--today", TODAY)
+    assert result.exit_code == 0 and "1 accepted" in result.output, result.output
+    rows = sql_rows(
+        home,
+        "select count(*) as n, sum(f.value) as v, count(distinct d.district_code) as units "
+        "from fact_indicator_value f join dim_district d using (district_key)",
+    )[0]
+    assert rows["n"] == len(filled)
+    assert rows["v"] == pytest.approx(sum(filled.values()))
+    assert rows["units"] == 130  # the 129 communes and wards, and Cấp tỉnh
+
+
+def test_template_filled_by_openpyxl_passes_check_and_loads(home):
+    path = template_2026(home)
+    wb = openpyxl.load_workbook(path)
+    filled = fill(wb["Chỉ tiêu"])
+    wb.save(home.parent / "filled.xlsx")  # SUMs saved without cached values
+    _check_and_run(home, home.parent / "filled.xlsx", filled)
+
+
+@pytest.mark.slow
+def test_template_filled_and_saved_by_libreoffice_passes_check_and_loads(home, tmp_path):
+    import subprocess
+
+    path = template_2026(home)
+    wb = openpyxl.load_workbook(path)
+    filled = fill(wb["Chỉ tiêu"])
+    wb.save(tmp_path / "filled.xlsx")
+    out = tmp_path / "lo"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+         "--convert-to", "xlsx", "--outdir", str(out), str(tmp_path / "filled.xlsx")],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    saved = out / "filled.xlsx"
+    ws = openpyxl.load_workbook(saved, data_only=True)["Chỉ tiêu"]
+    _, _, total = unit_rows(ws)
+    assert isinstance(ws.cell(total, 4).value, int | float)  # LibreOffice cached the SUM
+    _check_and_run(home, saved, filled)

@@ -167,10 +167,8 @@ class Catalog:
         )
         if not successors:
             return DistrictMatch(None)
-        return DistrictMatch(
-            None,
-            "là đơn vị cấp xã trước ngày 01/07/2025; địa bàn nay thuộc " + ", ".join(successors),
-        )
+        names = ", ".join(successors)
+        return DistrictMatch(None, f"là đơn vị cấp xã cũ; địa bàn nay thuộc {names}")
 
     def match_district_code(self, code: object, period: Period | None) -> DistrictMatch:
         """Match a GSO code (``373``, ``14464``, ``014464``, ``14464.0``) to a unit."""
@@ -216,9 +214,12 @@ class Catalog:
             note = unit.change_note_vi or f"không còn từ ngày {unit.valid_to:%d/%m/%Y}"
             successors = self.successors_in(unit, period)
             if successors and all(d.is_commune for d in successors):
-                note += "; địa bàn nay thuộc " + ", ".join(d.label for d in successors)
+                names = ", ".join(d.label for d in successors)  # as the template writes them
+                note += f"; địa bàn nay thuộc {names}"
             return note
-        former = [self.former_district_names.get(c, c) for c in unit.former_district_codes]
+        former = [
+            _in_sentence(self.former_district_names.get(c, c)) for c in unit.former_district_codes
+        ]
         note = f"chỉ có từ ngày {unit.valid_from:%d/%m/%Y}"
         return note + (f", trước đó địa bàn thuộc {', '.join(former)}" if former else "")
 
@@ -242,6 +243,11 @@ def _unit_key(header: str) -> tuple[str | None, str]:
         if bare != key:
             return level, bare
     return None, key
+
+
+def _in_sentence(full_name: str) -> str:
+    """``Huyện Gia Viễn`` as written inside a sentence: ``huyện Gia Viễn``."""
+    return full_name[:1].lower() + full_name[1:]
 
 
 def _optional_rows(folder: Path, name: str) -> list[dict[str, str]]:

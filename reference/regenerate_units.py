@@ -130,7 +130,8 @@ def build(new: list[dict], old: list[dict], mapping: list[dict]) -> tuple[list, 
     """Rows of communes.csv and unit_crosswalk.csv."""
     province = next(p for p in new if _code(p["code"], 2) == PROVINCE_CODE)
     units = {name_key(w["name"]): w for w in province["wards"]}
-    assert len(units) == len(province["wards"]), "new unit names must be unique"
+    if len(units) != len(province["wards"]):
+        raise ValueError("the new units' names are not unique once folded")
     old_communes, old_districts = {}, {}
     for p in old:
         if _code(p["code"], 2) not in FORMER_PROVINCES:
@@ -139,7 +140,8 @@ def build(new: list[dict], old: list[dict], mapping: list[dict]) -> tuple[list, 
             old_districts[_code(d["code"], 3)] = (_code(p["code"], 2), d["name"])
             for w in d["wards"]:
                 key = (name_key(p["name"]), name_key(d["name"]), name_key(w["name"]))
-                assert key not in old_communes, f"ambiguous old commune {key}"
+                if key in old_communes:
+                    raise ValueError(f"two old communes fold to {key}")
                 old_communes[key] = (_code(p["code"], 2), _code(d["code"], 3), w)
     target = {name_key(p["name"]) for p in new if _code(p["code"], 2) == PROVINCE_CODE}
     crosswalk, parts = [], defaultdict(Counter)
@@ -169,7 +171,8 @@ def build(new: list[dict], old: list[dict], mapping: list[dict]) -> tuple[list, 
 
 def _commune(unit: dict, parts: Counter) -> list[str]:
     """One new unit, with the former districts its old communes came from."""
-    assert parts, f"{unit['name']} has no old communes in the mapping"
+    if not parts:
+        raise ValueError(f"{unit['name']} has no old communes in the mapping")
     provinces = sorted({p for p, _ in parts})
     districts = sorted({d for _, d in parts})
     # The former district that gave most old communes carries a spanning unit's values.

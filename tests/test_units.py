@@ -3,15 +3,22 @@
 import csv
 import subprocess
 import sys
+from datetime import date
 
+import openpyxl
 import pytest
 
 from reference import load_catalog
 from reference.catalog import DEFAULT_DIR
 from reference.periods import parse_period
+from tests.factories import indicator_row, make_submission
+from tests.helpers import TODAY
+from workbooks.model import VALUE_COLUMNS
+from workbooks.reader import read_workbook
 
 CATALOG = load_catalog()
 H2019, H2025, H2025S2, H2026 = (parse_period(p) for p in ("2019S1", "2025S1", "2025S2", "2026S1"))
+TODAY_DATE = date.fromisoformat(TODAY)
 
 
 def _csv(name: str) -> list[dict[str, str]]:
@@ -133,7 +140,7 @@ def test_a_city_merged_in_2025_leads_to_the_communes_of_its_successor():
 def test_a_commune_before_july_2025_names_its_former_districts():
     reason = CATALOG.match_district("Phường Yên Sơn", H2025).reason_vi
     assert reason == (
-        "chỉ có từ ngày 01/07/2025, trước đó địa bàn thuộc Thành phố Tam Điệp, Huyện Nho Quan"
+        "chỉ có từ ngày 01/07/2025, trước đó địa bàn thuộc thành phố Tam Điệp, huyện Nho Quan"
     )
 
 
@@ -153,3 +160,54 @@ def test_the_shipped_units_equal_their_regeneration_from_the_packages(tmp_path):
     for name in ("communes.csv", "unit_crosswalk.csv", "units_provenance.md"):
         shipped = (DEFAULT_DIR / name).read_text(encoding="utf-8")
         assert (tmp_path / name).read_text(encoding="utf-8") == shipped, name
+
+
+# --- in a workbook ------------------------------------------------------------------------
+
+
+def _header_cell(path, text: str) -> str:
+    sheet = openpyxl.load_workbook(path)["Chỉ tiêu"]
+    return next(c.coordinate for row in sheet.iter_rows() for c in row if c.value == text)
+
+
+def _commune_workbook(tmp_path, period: str, units: list) -> object:
+    values = {u.code: 3 for u in units}
+    rows = [
+        indicator_row("TT_HOI_NGHI", values),
+        indicator_row("TT_LUOT_NGUOI", {code: 100 for code in values}),
+    ]
+    return make_submission(
+        tmp_path / f"{period}.xlsx",
+        agency="HND",
+        period=period,
+        rows=rows,
+        districts=units,
+        district_header_style="prefixed",
+    )
+
+
+def test_a_2026_workbook_with_a_former_district_column_names_its_communes(tmp_path):
+    gia_vien = CATALOG.match_district("Xã Gia Viễn", H2026).district
+    old = CATALOG.match_district_code("373", H2025).district
+    path = _commune_workbook(tmp_path, "2026S1", [gia_vien, old])
+    result = read_workbook(path, CATALOG, TODAY_DATE)
+    problems = [(p.rule, p.cell) for p in result.problems if p.severity == "error"]
+    assert problems == [("unknown_district", _header_cell(path, "Huyện Gia Viễn"))]
+    message = result.problems[0].message
+    assert "cấp huyện kết thúc hoạt động từ ngày 01/07/2025" in message
+    assert "Xã Gia Viễn" in message and "Phường Tây Hoa Lư" in message
+    records = [dict(zip(VALUE_COLUMNS, row, strict=True)) for row in result.values]
+    loaded = {(r["indicator_code"], r["district_code"]) for r in records}
+    assert ("TT_HOI_NGHI", gia_vien.code) in loaded
+
+
+def test_a_2025s1_workbook_with_a_commune_column_names_its_former_districts(tmp_path):
+    yen_son = CATALOG.match_district("Phường Yên Sơn", H2026).district
+    kim_son = CATALOG.match_district_code("376", H2025).district
+    path = _commune_workbook(tmp_path, "2025S1", [kim_son, yen_son])
+    result = read_workbook(path, CATALOG, TODAY_DATE)
+    problems = [(p.rule, p.cell) for p in result.problems if p.severity == "error"]
+    assert problems == [("unknown_district", _header_cell(path, "Phường Yên Sơn"))]
+    assert "trước đó địa bàn thuộc thành phố Tam Điệp, huyện Nho Quan" in (
+        result.problems[0].message
+    )

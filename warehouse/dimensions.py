@@ -60,6 +60,13 @@ def sync_reference(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
             "valid_from": pd.Timestamp(d.valid_from),
             "valid_to": pd.Timestamp(d.valid_to) if d.valid_to else pd.NaT,
             "change_note_vi": d.change_note_vi,
+            "unit_level": d.unit_level,
+            "former_province_code": d.former_province_code,
+            "former_district_code": d.former_district_code,
+            "former_district_codes": ";".join(d.former_district_codes) or None,
+            "spans_former_districts": d.spans_former_districts,
+            "rollup_former_district_code": d.rollup_former_district_code,
+            "full_name": d.full_name or None,
         }
         for d in catalog.districts
     )
@@ -144,10 +151,15 @@ def sync_settings(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
     crosswalk = pd.DataFrame(
         catalog.crosswalk, columns=["from_code", "from_valid_to", "to_code", "to_valid_from"]
     )
+    units = pd.DataFrame(
+        catalog.unit_crosswalk,
+        columns=["old_code", "old_name", "old_level", "old_parent_code", "new_code", "new_name"],
+    )
     for table, frame in (
         ("ref_reporting", reporting),
         ("ref_program", programs),
         ("ref_district_crosswalk", crosswalk),
+        ("ref_unit_crosswalk", units),
     ):
         con.execute(f"DELETE FROM {table}")
         insert_frame(con, table, frame)

@@ -11,6 +11,7 @@ REVIEW_TABLES = (
     "review_indicator_totals",
     "review_district_indicator",
     "review_district_comparable",
+    "review_former_district_indicator",
     "review_agency_tasks",
     "review_task_summary",
     "review_completeness",

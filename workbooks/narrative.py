@@ -192,15 +192,41 @@ def last_year_label(period_code: str) -> str | None:
         return None
 
 
+def territory_changed(totals: pd.DataFrame) -> bool:
+    """True when the province's territory differs from the same period last year's.
+
+    After the 2025 merger the province total covers a larger territory than before it;
+    comparisons then use the old province's territory only (review_indicator_totals).
+    """
+    if "same_territory_as_last_year" not in totals.columns:
+        return False
+    known = totals[totals["same_period_last_year_value"].notna()]
+    return not known.empty and not known["same_territory_as_last_year"].astype(bool).all()
+
+
+# Said of a comparison made on the old province's territory only.
+OLD_TERRITORY_VI = (
+    "tính trên cùng địa bàn của tỉnh trước khi hợp nhất, không gồm số liệu thực hiện ở cấp tỉnh"
+)
+
+
 def comparison_line(totals: pd.DataFrame, period_code: str) -> str | None:
-    """How many indicators rose or fell against the same period last year."""
-    known = totals[totals["change_pct"].notna()]
+    """How many indicators rose or fell against the same period last year.
+
+    Only comparable territory is compared: when the territory changed, the changes are
+    those of the old province's territory, and the line says so.
+    """
+    changed = territory_changed(totals)
+    column = "old_territory_change_pct" if changed else "change_pct"
+    known = totals[totals[column].notna()].assign(change_pct=lambda f: f[column])
     if known.empty:
         return None
     up, down = known[known["change_pct"] > 0], known[known["change_pct"] < 0]
     same = len(known) - len(up) - len(down)
     label = last_year_label(period_code)
     text = f"So với cùng kỳ năm trước ({label})" if label else "So với cùng kỳ năm trước"
+    if changed:
+        text += f", {OLD_TERRITORY_VI}"
     text += f": {len(up)} chỉ tiêu tăng, {len(down)} chỉ tiêu giảm, {same} chỉ tiêu bằng cùng kỳ"
     extremes = []
     if not up.empty:

@@ -248,10 +248,33 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
             end_color="63BE7B",
         )
         ws.conditional_formatting.add(f"G4:G{last}", red_green)
-        _summary_charts(ws, totals, last)
+        wide = _old_territory_columns(ws, totals, last_year)
+        _summary_charts(ws, totals, last, "M3" if wide else "I3")
 
 
-def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int) -> None:
+def _old_territory_columns(ws: Worksheet, totals: pd.DataFrame, last_year: str) -> bool:
+    """Beside the totals of a merged province, the same on the old province's territory."""
+    if not narrative.territory_changed(totals):
+        return False
+    heads = (
+        "Địa bàn tỉnh trước hợp nhất: kỳ này",
+        f"Địa bàn tỉnh trước hợp nhất: cùng kỳ ({last_year})",
+        "Tăng, giảm trên cùng địa bàn",
+    )
+    _header(ws, 3, heads, first_col=8)
+    for i, r in enumerate(totals.itertuples(), start=1):
+        fmt = _value_format(r.value_kind)
+        _put(ws, 3 + i, 8, r.old_territory_total_value, fmt)
+        _put(ws, 3 + i, 9, r.old_territory_last_year_value, fmt)
+        change = r.old_territory_change_pct
+        _put(ws, 3 + i, 10, None if pd.isna(change) else change / 100, PERCENT_FORMAT)
+    note = "Số liệu toàn tỉnh kỳ này gồm địa bàn rộng hơn cùng kỳ; cột H-J "
+    ws.cell(2, 1, f"{note}{narrative.OLD_TERRITORY_VI}.").font = Font(italic=True)
+    _widths(ws, {"H": 18, "I": 20, "J": 16})
+    return True
+
+
+def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int, anchor: str = "I3") -> None:
     chart = _bar_chart("Kết quả các chỉ tiêu so với cùng kỳ", True, 24, 14)
     chart.add_data(
         Reference(ws, min_col=5, max_col=6, min_row=3, max_row=last), titles_from_data=True
@@ -262,13 +285,13 @@ def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int) -> None:
     if not values.empty and (values > 0).all():
         chart.y_axis.scaling.logBase = 10  # conferences and participants differ 1,000-fold
         chart.y_axis.title = "thang logarit"
-    ws.add_chart(chart, "I3")
+    ws.add_chart(chart, anchor)
     change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, 24, 12)
     change.add_data(Reference(ws, min_col=7, min_row=3, max_row=last), titles_from_data=True)
     change.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
     change.x_axis.scaling.orientation = "maxMin"
     change.legend = None
-    ws.add_chart(change, f"I{last + 16}")
+    ws.add_chart(change, f"{anchor[0]}{last + 16}")
 
 
 # --- Theo huyện ------------------------------------------------------------------------------

@@ -292,3 +292,30 @@ def test_editor_lock_files_are_left_alone_and_hidden_names_are_picked_up(home):
         ".~lock.open.xlsx#",
         "~$open.xlsx",
     ]
+
+
+def test_demo_sets_the_seven_former_districts_side_by_side_across_the_reform(demo_home):
+    """2019S1, 2025S1 (by district) and 2026S1 (by commune) on the map of 2025-06-30."""
+    from reference.periods import parse_period
+
+    catalog = load_catalog()
+    former = {d.code for d in catalog.districts_for(parse_period("2025S1"))}
+    province = catalog.province_member().code
+    spanning = {
+        d.rollup_former_district_code
+        for d in catalog.districts
+        if d.is_commune and d.spans_former_districts and d.former_province_code == province
+    }
+    rows = sql_rows(
+        demo_home,
+        "select period_code, former_district_code as code, bool_and(comparable) as ok "
+        "from review_former_district_indicator "
+        "where period_code in ('2019S1', '2025S1', '2026S1') group by all",
+    )
+    found = {(r["period_code"], r["code"]): r["ok"] for r in rows}
+    assert len(former) == 7 and set(found) == {
+        (p, c) for p in ("2019S1", "2025S1", "2026S1") for c in former
+    }
+    for (period, code), ok in found.items():
+        assert ok == (period != "2026S1" or code not in spanning), (period, code)
+    assert 0 < len(spanning & former) < 7

@@ -354,15 +354,15 @@ class LongTable:
     def _old_template(self, named: list, former: list[District]) -> None:
         """Warn that it is one; each row is a unit that does not exist in the period."""
         self.old_template = True
-        for (r, name, _), district in zip(named, former, strict=True):
-            cell = address(r, self.layout.name)
-            message = old_unit_message(self.catalog, cell, name, self.period, district)
-            self.problem("unknown_district", message, cell)
         first = address(named[0][0], self.layout.name)
         names = [name for _, name, _ in named]
         self.reader.result.problems.append(
             old_template_problem(self.period, self.sheet.name, first, names)
         )
+        for (r, name, _), district in zip(named, former, strict=True):
+            cell = address(r, self.layout.name)
+            message = old_unit_message(self.catalog, cell, name, self.period, district)
+            self.problem("unknown_district", message, cell)
 
     def _has_values(self, r: int) -> bool:
         return any(self.sheet.read(r, ind.col)[0] is not None for ind in self.layout.indicators)

@@ -228,6 +228,7 @@ class _Columns:
     note: int | None = None
     districts: list[tuple[int, str]] = field(default_factory=list)  # (column, district code)
     district_like: int = 0
+    old_template: bool = False  # former districts after the reform: no total to check
 
 
 class _Reader:
@@ -480,15 +481,15 @@ class _Reader:
             for r, c, text in pending:
                 self._district_column(sheet, cols, r, c, text)
             return
-        cols.district_like = len(pending)
-        for (r, c, text), district in zip(pending, former, strict=True):
-            cell = address(r, c)
-            message = old_unit_message(self.catalog, cell, text, self.period, district)
-            self.problem("unknown_district", message, sheet, cell)
+        cols.district_like, cols.old_template = len(pending), True
         first = address(pending[0][0], pending[0][1])
         self.result.problems.append(
             old_template_problem(self.period, sheet.name, first, [t for _, _, t in pending])
         )
+        for (r, c, text), district in zip(pending, former, strict=True):
+            cell = address(r, c)
+            message = old_unit_message(self.catalog, cell, text, self.period, district)
+            self.problem("unknown_district", message, sheet, cell)
 
     def _cached(self, key: tuple, compute):
         """Memoise a catalogue look-up across files: the same headers and units recur."""
@@ -533,7 +534,7 @@ class _Reader:
         parts = [(c, "district", code) for c, code in cols.districts]
         if cols.province is not None:
             parts.append((cols.province, "province", self.catalog.province_member().code))
-        if cols.total is not None:
+        if cols.total is not None and not cols.old_template:
             parts.append((cols.total, "total", None))
         formula_rows = {r for r, _ in sheet.formulas}
         name_of_sheet = sheet.name

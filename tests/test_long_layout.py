@@ -205,7 +205,7 @@ def test_unit_given_twice_is_duplicate_district(tmp_path):
     _, problems = checked(save(tmp_path, long_sheet(rows)))
     assert found(problems, "duplicate_district") == [(ERROR, "C8")]
     message = next(p.message for p in problems if p.rule == "duplicate_district")
-    assert "dòng 6" in message
+    assert "(ô C6)" in message and "xã Gia Viễn" in message
 
 
 def test_indicator_column_twice_and_unknown_code_at_their_header_cells(tmp_path):

@@ -414,11 +414,13 @@ class LongTable:
             code = unit.district.code
             if code in first:
                 earlier = first[code]
+                district = unit.district
                 self.problem(
                     "duplicate_district",
-                    f"Ô {unit.cell}: đơn vị “{unit.text}” đã có ở dòng {earlier.r + 1} (ô "
-                    f"{earlier.cell}). Mỗi xã, phường chỉ được ghi trên một dòng; hãy gộp số "
-                    "liệu vào một dòng và xóa dòng này.",
+                    f"Ô {unit.cell}: dòng “{unit.text}” và dòng “{earlier.text}” (ô "
+                    f"{earlier.cell}) cùng là {district.district_type} {district.name}. Mỗi "
+                    "xã, phường chỉ được có một dòng: hãy gộp số liệu vào một dòng và xóa "
+                    "dòng thừa.",
                     unit.cell,
                     district_code=code,
                 )

@@ -386,3 +386,11 @@ def test_template_filled_and_saved_by_libreoffice_passes_check_and_loads(home, t
     _, _, total = unit_rows(ws)
     assert isinstance(ws.cell(total, 4).value, int | float)  # LibreOffice cached the SUM
     _check_and_run(home, saved, filled)
+
+
+def test_unit_that_cannot_be_converted_is_unit_mismatch_at_its_header_cell(tmp_path):
+    header = ["STT", "Đơn vị hành chính", "ASXH_QUA", "ASXH_QUA_GIA_TRI"]
+    units = [None, None, "suất", "lượt người"]  # a unit, but not one of money
+    rows = [[1, "Xã Gia Viễn", 40, 20], [None, "Tổng cộng", 40, 20]]
+    _, problems = checked(save(tmp_path, long_sheet(rows, header=header, extra_header=[units])))
+    assert found(problems, "unit_mismatch") == [(ERROR, "D6")]

@@ -78,7 +78,7 @@ def run(home: str | None, today, progress: bool) -> None:
 @today_option
 @progress_option
 def demo(home: str | None, today, progress: bool) -> None:
-    """Write the bundled sample submissions (2017S1-2019S1) to the inbox, then run.
+    """Write the bundled sample submissions (2017S1-2019S1, 2025S1-2026S1) to the inbox, then run.
 
     Example:
 

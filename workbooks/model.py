@@ -11,7 +11,7 @@ ERROR, WARNING = "error", "warning"
 VALUE_COLUMNS = (
     "sheet",  # worksheet name as in the file
     "cell",  # A1 address, e.g. "E12"
-    "row",  # 1-based sheet row
+    "row",  # the indicator's line: 1-based sheet row; in the long layout its sheet column
     "indicator_code",  # code as written, stripped and upper-cased
     "indicator_name",  # name as written, or None
     "role",  # "district", "province" or "total"

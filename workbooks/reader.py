@@ -29,6 +29,13 @@ from workbooks.limits import (
     inspect_file,
     too_big_message,
 )
+from workbooks.long_layout import (
+    LongTable,
+    find_long_header,
+    old_template_matches,
+    old_template_problem,
+    old_unit_message,
+)
 from workbooks.model import ERROR, ParsedWorkbook, Problem
 from workbooks.numbers import (
     FORMULA_WITHOUT_VALUE,
@@ -221,6 +228,7 @@ class _Columns:
     note: int | None = None
     districts: list[tuple[int, str]] = field(default_factory=list)  # (column, district code)
     district_like: int = 0
+    old_template: bool = False  # former districts after the reform: no total to check
 
 
 class _Reader:
@@ -253,9 +261,12 @@ class _Reader:
                 "nguyên dòng tiêu đề có cột “Mã chỉ tiêu”.",
             )
             return
-        sheet, header_row = indicator_sheet
+        sheet, header_row, long = indicator_sheet
         self._read_metadata(sheet, header_row)
-        self._read_indicators(sheet, header_row)
+        if long:
+            LongTable(self, sheet, header_row).read()
+        else:
+            self._read_indicators(sheet, header_row)
         if task_sheet is not None:
             self._read_tasks(*task_sheet)
 
@@ -299,13 +310,16 @@ class _Reader:
                 formulas = uncached_formulas(xml) if xml else {}
                 sheet = _Sheet(meta.name, rows, formulas, merged)
                 r = _find_header(sheet, ("ma chi tieu",))
-                if r is not None:
+                long = find_long_header(sheet.rows, HEADER_SEARCH_ROWS, _key) if r is None else None
+                if long is not None and indicator is None:
+                    indicator = (sheet, long, True)  # the long layout (section 3b)
+                elif r is not None:
                     if weak is None:
-                        weak = (sheet, r)
+                        weak = (sheet, r, False)
                     if indicator is None and any(
                         _COLUMN_ROLES.get(_key(raw)) == "total" for raw in sheet.row(r)
                     ):
-                        indicator = (sheet, r)
+                        indicator = (sheet, r, False)
                 elif task is None:
                     r = _find_header(sheet, ("nhiem vu", "ket qua"), _TASK_ROLES)
                     task = (sheet, r) if r is not None else None
@@ -432,6 +446,7 @@ class _Reader:
         two_rows = (captions or vertical) and is_blank(sheet.get(h + 1, code_col))
         cols = _Columns(h, h + 2 if two_rows else h + 1)
         width = max(len(top_row), len(below) if two_rows else 0)
+        pending: list[tuple[int, int, str]] = []  # (row, column, text) of district headers
         for c in range(width):
             top = sheet.get(h, c)
             bottom = sheet.get(h + 1, c) if two_rows else ""
@@ -454,8 +469,27 @@ class _Reader:
                     setattr(cols, role, c)
                 continue
             cols.district_like += 1
-            self._district_column(sheet, cols, r, c, describe_raw(text))
+            pending.append((r, c, describe_raw(text)))
+        self._district_columns(sheet, cols, pending)
         return cols
+
+    def _district_columns(self, sheet: _Sheet, cols: _Columns, pending: list) -> None:
+        """Match the district columns, unless they are an old district template after the
+        reform: then warn, and none of them is taken for the commune of the same name."""
+        former = old_template_matches(self.catalog, self.period, [t for _, _, t in pending])
+        if former is None:
+            for r, c, text in pending:
+                self._district_column(sheet, cols, r, c, text)
+            return
+        cols.district_like, cols.old_template = len(pending), True
+        first = address(pending[0][0], pending[0][1])
+        self.result.problems.append(
+            old_template_problem(self.period, sheet.name, first, [t for _, _, t in pending])
+        )
+        for (r, c, text), district in zip(pending, former, strict=True):
+            cell = address(r, c)
+            message = old_unit_message(self.catalog, cell, text, self.period, district)
+            self.problem("unknown_district", message, sheet, cell)
 
     def _cached(self, key: tuple, compute):
         """Memoise a catalogue look-up across files: the same headers and units recur."""
@@ -500,7 +534,7 @@ class _Reader:
         parts = [(c, "district", code) for c, code in cols.districts]
         if cols.province is not None:
             parts.append((cols.province, "province", self.catalog.province_member().code))
-        if cols.total is not None:
+        if cols.total is not None and not cols.old_template:
             parts.append((cols.total, "total", None))
         formula_rows = {r for r, _ in sheet.formulas}
         name_of_sheet = sheet.name

@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reference.catalog import Catalog, Indicator
 from reference.periods import Period, parse_period
 from reference.text import fold
+from workbooks.long_writer import FIRST_INDICATOR_COL, UNIT_NAME
 from workbooks.safe_cells import safe_text, write_text
 from workbooks.writer import (
     CODE,
@@ -82,6 +83,7 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
     if not districts:
         raise ValueError(f"no district existed for the whole period {period_code}")
     indicators = _expected(catalog, agency_code)
+    long = any(d.is_commune for d in districts)
     layout = SubmissionLayout(
         agency_text=agency.name,
         period_text=period.label_vi,
@@ -91,18 +93,22 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
         section_rows=True,
         title_rows=True,
         total_formula=True,
+        long_layout=long,
+        two_row_header=long,
+        district_header_style="prefixed" if long else "plain",  # "Xã Gia Viễn"
     )
     rows = [IndicatorRow(i.code, i.name, i.unit, group=i.group) for i in indicators]
     wb = build_workbook(rows, [], layout)
     sheet, tasks = wb[layout.indicator_sheet], wb[layout.task_sheet]
     _keep_text_as_text(wb)
-    grid = _locate(sheet)
-    _finish_indicator_sheet(sheet, grid, {i.code: i for i in indicators})
+    if long:
+        _finish_long_sheet(sheet, indicators, len(districts))
+    else:
+        _finish_indicator_sheet(sheet, _locate(sheet), {i.code: i for i in indicators})
     _finish_task_sheet(tasks)
     guide = wb.create_sheet("Hướng dẫn", 0)
-    _write_guide(
-        guide, agency.name, period, catalog.deadline_days_for(agency_code, period.period_type)
-    )
+    days = catalog.deadline_days_for(agency_code, period.period_type)
+    _write_guide(guide, agency.name, period, days, long)
     for ws in wb.worksheets:
         use_times_new_roman(ws)
         print_a4_landscape(ws)
@@ -171,6 +177,37 @@ def _finish_indicator_sheet(ws: Worksheet, grid: _Grid, indicators: dict[str, In
     ws.cell(footer + 1, grid.total_col - 2, "Thủ trưởng đơn vị").font = Font(bold=True)
     ws.freeze_panes = ws.cell(grid.header_row + 1, grid.code_col + 3)
     ws.print_title_rows = f"{grid.header_row}:{grid.header_row}"
+    _protect(ws)
+
+
+def _finish_long_sheet(ws: Worksheet, indicators: list[Indicator], units: int) -> None:
+    """The long layout: an input cell per unit (and Cấp tỉnh) and indicator, SUMs below."""
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value == UNIT_NAME)
+    first = header + 3  # codes, names, units
+    last = first + units  # Cấp tỉnh, then the units
+    total_row = last + 1
+    for offset, indicator in enumerate(indicators):
+        col = FIRST_INDICATOR_COL + offset
+        letter = get_column_letter(col)
+        money = indicator.value_kind == "money"
+        for r in range(first, last + 1):
+            _input_cell(ws, r, col, MONEY_FORMAT if money else COUNT_FORMAT)
+        check = _value_validation(indicator.value_kind)
+        check.add(f"{letter}{first}:{letter}{last}")
+        ws.add_data_validation(check)
+        total = ws.cell(total_row, col, f"=SUM({letter}{first}:{letter}{last})")
+        total.number_format = MONEY_FORMAT if money else COUNT_FORMAT
+        total.font = Font(bold=True)
+    note_col = FIRST_INDICATOR_COL + len(indicators)
+    for r in range(first, last + 1):
+        _input_cell(ws, r, note_col, None)
+    ws.cell(total_row, 3).font = Font(bold=True)
+    _metadata_inputs(ws, header)
+    ws.cell(total_row + 2, note_col - 1, "……………, ngày …… tháng …… năm ………")
+    ws.cell(total_row + 3, 3, "Người lập biểu").font = Font(bold=True)
+    ws.cell(total_row + 3, note_col - 1, "Thủ trưởng đơn vị").font = Font(bold=True)
+    ws.freeze_panes = ws.cell(first, FIRST_INDICATOR_COL)
+    ws.print_title_rows = f"{header}:{first - 1}"
     _protect(ws)
 
 
@@ -289,16 +326,28 @@ def _list_validation(items: tuple[str, ...], title: str, prompt: str) -> DataVal
 # --- the instructions sheet --------------------------------------------------------
 
 
-def _guide_lines(agency_name: str, period: Period, deadline_days: int) -> list[str]:
+def _guide_lines(agency_name: str, period: Period, deadline_days: int, long: bool) -> list[str]:
     deadline = period.end_date + timedelta(days=deadline_days)
+    where = (
+        "2. Mỗi xã, phường một dòng, mỗi chỉ tiêu một cột (mã chỉ tiêu ở đầu cột). Ghi số liệu "
+        "thực hiện trong kỳ vào dòng của từng xã, phường; phần do cấp tỉnh trực tiếp thực hiện "
+        "ghi vào dòng “Cấp tỉnh”. Không đổi mã đơn vị."
+        if long
+        else "2. Ghi số liệu thực hiện trong kỳ vào cột của từng huyện, thành phố; phần do cấp "
+        "tỉnh trực tiếp thực hiện ghi vào cột “Cấp tỉnh”."
+    )
+    total = (
+        "3. Dòng “Tổng cộng” tự cộng bằng công thức, không ghi đè."
+        if long
+        else "3. Cột “Tổng cộng” tự cộng bằng công thức, không ghi đè."
+    )
     return [
         "HƯỚNG DẪN ĐIỀN BIỂU",
         f"Biểu dành cho: {agency_name} - kỳ báo cáo: {period.label_vi}.",
         "1. Không sửa phần đầu biểu, tên cột, mã chỉ tiêu và cột “Tổng cộng” (các ô này đã "
         "được khóa). Chỉ ghi vào các ô nền vàng nhạt.",
-        "2. Ghi số liệu thực hiện trong kỳ vào cột của từng huyện, thành phố; phần do cấp tỉnh "
-        "trực tiếp thực hiện ghi vào cột “Cấp tỉnh”.",
-        "3. Cột “Tổng cộng” tự cộng bằng công thức, không ghi đè.",
+        where,
+        total,
         "4. Chỉ tiêu đếm (hội nghị, lượt người, suất quà...) ghi số nguyên không âm; chỉ tiêu "
         "tiền ghi theo đơn vị ở cột “Đơn vị tính”, được có phần thập phân. Excel báo lỗi khi "
         "ghi sai.",
@@ -312,8 +361,10 @@ def _guide_lines(agency_name: str, period: Period, deadline_days: int) -> list[s
     ]
 
 
-def _write_guide(ws: Worksheet, agency_name: str, period: Period, deadline_days: int) -> None:
-    for r, line in enumerate(_guide_lines(agency_name, period, deadline_days), start=1):
+def _write_guide(
+    ws: Worksheet, agency_name: str, period: Period, deadline_days: int, long: bool
+) -> None:
+    for r, line in enumerate(_guide_lines(agency_name, period, deadline_days, long), start=1):
         cell = write_text(ws, r, 1, line)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.cell(1, 1).font = Font(bold=True, size=14)

@@ -105,6 +105,9 @@ class SubmissionLayout:
     values_as_text: bool = False  # large or decimal numbers as text ("45.000", "7.150,5")
     zero_as_dash: bool = False
     saved_at: datetime | None = None  # document timestamps; default: from report_date
+    long_layout: bool = False  # one row per unit, one column per indicator (section 3b)
+    unit_codes: bool = True  # long layout: a "Mã đơn vị" (GSO code) column
+    unit_name_header: str = "Xã, phường"  # long layout: header of the unit-name column
 
 
 # --- text helpers --------------------------------------------------------------
@@ -395,7 +398,12 @@ def build_workbook(
     wb = Workbook()
     ws = wb.active
     ws.title = layout.indicator_sheet
-    write_indicator_sheet(ws, rows, layout)
+    if layout.long_layout:
+        from workbooks.long_writer import write_long_sheet  # it builds on this module
+
+        write_long_sheet(ws, rows, layout)
+    else:
+        write_indicator_sheet(ws, rows, layout)
     if tasks is not None:
         write_task_sheet(wb.create_sheet(layout.task_sheet), tasks)
     if layout.instructions:

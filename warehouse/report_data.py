@@ -21,6 +21,14 @@ class PeriodNotInWarehouse(LookupError):
     """The period code is valid but the warehouse has no review figures for it."""
 
 
+def review_periods(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every period with review figures (reported or rolled up): one workbook each."""
+    rows = con.execute(
+        "SELECT DISTINCT period_code FROM review_indicator_totals ORDER BY 1"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def query(con: duckdb.DuckDBPyConnection, name: str, period_code: str) -> pd.DataFrame:
     """Run ``sql/report/<name>.sql`` for one period; results are fetched whole."""
     sql = (REPORT_SQL / f"{name}.sql").read_text(encoding="utf-8")

@@ -101,7 +101,12 @@ def test_template_guards_its_cells_and_prints_well(catalog, tmp_path: Path):
     tasks = wb["Nhiệm vụ"]
     lists = [dv for dv in tasks.data_validations.dataValidation if dv.type == "list"]
     formulas = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in lists}
+    leads = formulas.pop("E2").strip('"').split(",")  # Đơn vị chủ trì: member agencies only
     assert formulas == {"C2": '"Chung,Đăng ký"', "D2": '"Hoàn thành,Đang thực hiện,Chưa thực hiện"'}
+    assert len(leads) == len(catalog.agencies) and "Hội Nông dân" in leads
+    assert all(catalog.match_agency(name, date(2019, 6, 30)) for name in leads)
+    guide = " ".join(str(c.value) for c in wb["Hướng dẫn"]["A"] if c.value)
+    assert "phải là một cơ quan thành viên" in guide and "Sở Nông nghiệp" in guide
     assert tasks.cell(2, 2).value is None and not tasks.cell(10, 2).protection.locked
 
 

@@ -205,8 +205,9 @@ def _charts_below(ws: Worksheet, charts: Sequence[BarChart], last_row: int) -> N
     none widens the printed area (fit-to-width would shrink the table to make room)."""
     row = last_row + 1
     for chart in charts:
-        ws.row_breaks.append(Break(id=row))
-        row += 1
+        ws.row_breaks.append(Break(id=row))  # zero-based: the page starts at row + 1
+        ws.row_dimensions[row + 1].height = _CHART_ROW  # a spacer: the chart's border
+        row += 2  # would otherwise touch the foot of the previous page
         ws.add_chart(chart, f"A{row}")
         rows = math.ceil(chart.height * _CM / _CHART_ROW) + 1
         for r in range(row, row + rows):

@@ -402,3 +402,11 @@ def test_the_template_totals_are_computed(documents, rendered):
                 if w.y0 > head.y1 + 10 and head.x0 - 15 < w.x0 and w.x1 < head.x1 + 30
             ]
         assert totals.count("0") + totals.count("0.0") == len(codes), totals
+
+
+def test_no_page_of_the_draft_ends_with_a_heading(rendered):
+    pages = _pages_of(rendered, "review", "Dự thảo báo cáo")
+    assert len(pages) >= 1
+    for page in pages[:-1]:
+        last = page.lines()[-1]
+        assert not re.match(r"^[IVX]+\. ", last), (page.number, last)

@@ -302,3 +302,50 @@ def test_phrases_pair_a_count_with_its_participants_and_value():
     ]
     lines = narrative.group_lines(figures)
     assert lines[0].startswith("- Tuyên truyền: tổ chức 163") and len(lines) == 2
+
+
+# --- how the review workbook prints (issue 13; tests/test_rendering.py prints it) ------
+
+
+def test_charts_sit_below_their_tables_each_after_a_page_break(demo_home: Path, tmp_path: Path):
+    out = tmp_path / "r.xlsx"
+    result = CliRunner().invoke(
+        report, ["--period", "2019S1", "-o", str(out)], env={"CHITIEU_HOME": str(demo_home)}
+    )
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(out)
+    for name in ("Tổng hợp", "Theo huyện", "Nhiệm vụ"):
+        ws = wb[name]
+        table_end = max(c.row for row in ws.iter_rows() for c in row if c.value is not None)
+        breaks = {b.id for b in ws.row_breaks.brk}
+        for chart in ws._charts:
+            anchor = chart.anchor._from
+            assert anchor.col == 0 and anchor.row > table_end - 1, name  # zero-based row
+            assert any(anchor.row - 2 <= b < anchor.row for b in breaks), name
+    summary = wb["Tổng hợp"]
+    log_chart, change = summary._charts
+    values = [c.value for c in summary["E"][3:] + summary["F"][3:] if isinstance(c.value, int)]
+    assert log_chart.y_axis.scaling.logBase == 10
+    assert log_chart.y_axis.scaling.min < min(values)  # a value of 1 gets a visible bar
+    title_run = log_chart.y_axis.title.tx.rich.p[0].r[0]
+    assert title_run.t == "thang logarit" and title_run.rPr.latin.typeface == FONT_NAME
+    assert change.x_axis.tickLblPos == "low"  # names at the left, not under negative bars
+
+
+def test_a_draft_heading_never_ends_a_page(tmp_path: Path):
+    from openpyxl import Workbook
+
+    from workbooks.review_report import _draft_sheet
+
+    one_line = "Kết quả thực hiện trong kỳ."
+    for filler, broken in ((23, True), (10, False)):
+        paragraphs = [narrative.Paragraph(narrative.BODY, one_line)] * filler + [
+            narrative.Paragraph(narrative.HEADING, "II. KẾT QUẢ THỰC HIỆN NHIỆM VỤ"),
+            narrative.Paragraph(narrative.BODY, one_line),
+        ]
+        ws = Workbook().active
+        _draft_sheet(ws, paragraphs)
+        heading_row = filler + 1
+        breaks = {b.id for b in ws.row_breaks.brk}
+        assert (heading_row - 1 in breaks) is broken  # zero-based: the page starts there
+        assert ws.row_dimensions[1].height < 25  # one line of 13 pt, no gap

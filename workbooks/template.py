@@ -390,6 +390,7 @@ _CHARS_PER_WIDTH_POINT = 13.5
 _LINE_HEIGHT = 1.25  # row height per line, in units of the font size
 _ROW_PADDING = 4.0  # points above and below the text
 DEFAULT_WIDTH = 8.43  # Excel's column width when none is set
+UNIT_POINTS, CALIBRI_UNIT_POINTS = 6.0, 7.0  # a unit of column width, printed
 # A4 landscape with these margins: 784 × 509 pt of printable page at 100 %, i.e. about
 # 130 units of column width once the workbook's default font is Times New Roman 12.
 MARGINS = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
@@ -433,9 +434,15 @@ def column_width(ws: Worksheet, first: int, last: int | None = None) -> float:
     return total
 
 
-def text_lines(text: str, width: float, size: float, indent: int = 0) -> int:
-    """How many lines ``text`` wraps to in a cell ``width`` units wide at ``size`` pt."""
-    per_line = max(1, int((width - 1 - 2 * indent) * _CHARS_PER_WIDTH_POINT / size))
+def text_lines(
+    text: str, width: float, size: float, indent: int = 0, unit_points: float = UNIT_POINTS
+) -> int:
+    """How many lines ``text`` wraps to in a cell ``width`` units wide at ``size`` pt.
+
+    ``unit_points``: how wide a unit of column width prints (see UNIT_POINTS).
+    """
+    chars = (width - 1 - 2 * indent) * unit_points / UNIT_POINTS * _CHARS_PER_WIDTH_POINT
+    per_line = max(1, int(chars / size))
     return sum(
         max(1, len(textwrap.wrap(part, per_line, break_long_words=True)))
         for part in str(text).split("\n")
@@ -444,6 +451,14 @@ def text_lines(text: str, width: float, size: float, indent: int = 0) -> int:
 
 def line_height(size: float, lines: int = 1) -> float:
     return round(lines * size * _LINE_HEIGHT + _ROW_PADDING, 1)
+
+
+def unit_points(wb: Workbook) -> float:
+    """How wide a unit of column width prints in ``wb``: 6 pt with our default font,
+    7 pt with Excel's and openpyxl's Calibri 11 (as LibreOffice prints them)."""
+    default = wb._fonts[0]
+    ours = default.name == FONT_NAME and default.sz == BODY_SIZE
+    return UNIT_POINTS if ours else CALIBRI_UNIT_POINTS
 
 
 def fit_row_heights(ws: Worksheet) -> None:
@@ -467,7 +482,8 @@ def fit_row_heights(ws: Worksheet) -> None:
             lines = 1
             if cell.alignment.wrap_text:
                 width = column_width(ws, cell.column, last)
-                lines = text_lines(_shown_text(cell.value), width, size, cell.alignment.indent)
+                text, indent = _shown_text(cell.value), cell.alignment.indent
+                lines = text_lines(text, width, size, indent, unit_points(ws.parent))
             needed[cell.row] = max(needed.get(cell.row, 0), line_height(size, lines))
     for r, height in needed.items():
         current = ws.row_dimensions[r].height

@@ -374,7 +374,7 @@ def _write_guide(ws: Worksheet, agency_name: str, period: Period, deadline_days:
         cell = write_text(ws, r, 1, line)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.cell(1, 1).font = Font(bold=True, size=14)
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 125  # a full A4 landscape line
     ws.protection = SheetProtection(sheet=True)
 
 

@@ -48,12 +48,18 @@ def test_filled_template_is_accepted_with_the_values_filled(catalog, tmp_path: P
     path = write_template(tmp_path / "blank.xlsx", "BCHQS", "2019S1", catalog)
     wb = load_workbook(path)
     filled = _fill(wb["Chỉ tiêu"])
+    tasks = wb["Nhiệm vụ"]
+    lead_choices = next(dv for dv in tasks.data_validations.dataValidation if "E2" in dv.sqref)
+    choice = lead_choices.formula1.strip('"').split(",")[6]  # what the clerk picks: HND
+    for col, value in enumerate(("Phối hợp tập huấn", "Đăng ký", "Hoàn thành", choice), 2):
+        tasks.cell(2, col, value)
     wb.save(tmp_path / "filled.xlsx")  # openpyxl keeps the SUM formulas without cached values
 
     parsed = read_workbook(tmp_path / "filled.xlsx", catalog, TODAY)
     problems = parsed.problems + validate_batch([parsed], catalog)[0]
     assert [p for p in problems if p.severity == ERROR] == []
     assert (parsed.agency_code, parsed.period_code) == ("BCHQS", "2019S1")
+    assert [t[7] for t in parsed.tasks] == ["HND"]  # the drop-down's name is a member agency
     parts = {v[1]: v[8] for v in parsed.values if v[5] != "total"}
     assert parts == filled
     codes = {v[3] for v in parsed.values}

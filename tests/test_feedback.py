@@ -21,6 +21,7 @@ from workbooks.feedback import (
 from workbooks.model import ERROR, WARNING, Problem
 from workbooks.reader import read_workbook
 from workbooks.safe_cells import write_text, write_value
+from workbooks.template import line_height
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 TODAY = date(2026, 11, 27)
@@ -306,7 +307,7 @@ def test_the_result_and_the_clerks_sheets_print_on_a4_one_page_wide(marked):
     short = next(
         r for r in range(HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, 3).value == "outlier"
     )
-    assert ws.row_dimensions[short].height <= 2 * 12 * 1.25 + 4  # a 58-character message: 2 lines
+    assert ws.row_dimensions[short].height <= line_height(12, 2)  # a 58-character message
 
 
 def test_an_accepted_file_with_warnings_only_is_not_asked_to_be_sent_again(tmp_path):

@@ -344,7 +344,7 @@ def test_a_draft_heading_never_ends_a_page(tmp_path: Path):
     from workbooks.review_report import _draft_sheet
 
     one_line = "Kết quả thực hiện trong kỳ."
-    for filler, broken in ((23, True), (10, False)):
+    for filler, broken in ((24, True), (10, False)):  # 24: the heading fits, its text not
         paragraphs = [narrative.Paragraph(narrative.BODY, one_line)] * filler + [
             narrative.Paragraph(narrative.HEADING, "II. KẾT QUẢ THỰC HIỆN NHIỆM VỤ"),
             narrative.Paragraph(narrative.BODY, one_line),

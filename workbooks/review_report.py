@@ -241,8 +241,9 @@ def _draft_sheet(ws: Worksheet, paragraphs: Sequence[narrative.Paragraph]) -> No
         match para.style:
             case narrative.TITLE:
                 cell.font, cell.alignment = Font(bold=True, size=14), _CENTER
-            case narrative.HEADING:
-                cell.font, cell.alignment = Font(bold=True, size=13), _WRAP
+            case narrative.HEADING:  # room above, at the foot of the row
+                cell.font = Font(bold=True, size=13)
+                cell.alignment = Alignment(wrap_text=True, vertical="bottom")
             case narrative.NOTE:
                 cell.font, cell.alignment = Font(italic=True, size=12), _CENTER
             case _:
@@ -250,7 +251,7 @@ def _draft_sheet(ws: Worksheet, paragraphs: Sequence[narrative.Paragraph]) -> No
                 cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1)
         size = cell.font.size
         lines = text_lines(para.text, _DRAFT_WIDTH, size, cell.alignment.indent)
-        heights.append(line_height(size, lines))
+        heights.append(line_height(size, lines) + (8 if para.style == narrative.HEADING else 0))
         ws.row_dimensions[row].height = heights[-1]
     _keep_headings_with_text(ws, paragraphs, heights)
 

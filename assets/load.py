@@ -2,10 +2,12 @@
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
+from assets.periods import PUBLISH_GROUP, add_period_partitions
 from assets.resources import RefreshResource
 from assets.review import REVIEW_ASSET_KEYS
 from warehouse.inbox import clear_from_inbox
 from warehouse.load import Submission, Triage, load_batch
+from warehouse.report_data import review_periods
 
 
 @asset(group_name="warehouse", deps=["inbox_files"])
@@ -41,7 +43,7 @@ def warehouse_facts(
 
 
 @asset(
-    group_name="warehouse",
+    group_name=PUBLISH_GROUP,
     deps=[
         *REVIEW_ASSET_KEYS,
         AssetKey("warehouse_facts"),
@@ -49,10 +51,21 @@ def warehouse_facts(
         AssetKey("queued_alerts"),
     ],
 )
-def published_warehouse(refresh: RefreshResource, inbox_files: Triage) -> MaterializeResult:
-    """Swap the refreshed copy in for the live warehouse, atomically; then empty the inbox."""
+def published_warehouse(
+    context: AssetExecutionContext, refresh: RefreshResource, inbox_files: Triage
+) -> MaterializeResult:
+    """Swap the refreshed copy in for the live warehouse, atomically; then empty the inbox
+    and add a ``period`` partition for each period the warehouse now holds."""
+    with refresh.connect() as con:
+        periods = review_periods(con)
     refresh.publish()
+    added = add_period_partitions(context.instance, periods)
     clear_from_inbox(
         [*inbox_files.new, *(a for a, _ in inbox_files.duplicates), *inbox_files.already_recorded]
     )
-    return MaterializeResult(metadata={"warehouse": str(refresh.paths.warehouse)})
+    return MaterializeResult(
+        metadata={
+            "warehouse": str(refresh.paths.warehouse),
+            "periods_added": ", ".join(added) or "-",
+        }
+    )

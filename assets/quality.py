@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, Output, asset
 
+from assets.periods import PUBLISH_GROUP
 from assets.resources import RefreshResource
 from reference.periods import parse_period
 from warehouse.home import Home
@@ -82,7 +83,7 @@ def queued_alerts(
     return MaterializeResult(metadata={"alerts_raised": len(alerts), "newly_queued": new})
 
 
-@asset(group_name="quality", deps=["published_warehouse", "queued_alerts"])
+@asset(group_name=PUBLISH_GROUP, deps=["published_warehouse", "queued_alerts"])
 def delivered_alerts(context: AssetExecutionContext, refresh: RefreshResource) -> MaterializeResult:
     """Send every due queued alert. Delivery failures never fail the refresh."""
     from alerts import deliver

@@ -11,6 +11,7 @@ from orchestration.jobs import REFRESH_JOB_NAME
 from orchestration.options import home_option
 from orchestration.output import output_options, render
 from warehouse.home import Home
+from warehouse.inbox import LOCAL_TZ
 from warehouse.store import connect_readonly
 
 STATUSES = ("accepted", "rejected", "superseded", "duplicate")
@@ -50,7 +51,10 @@ def _from_warehouse(home: Home, status: Status) -> None:
         files = con.execute(
             "SELECT status, count(*) FROM etl_submission WHERE run_id = ? GROUP BY ALL", [run_id]
         ).fetchall()
-    status.last_load = {"run_id": run_id, "ingested_at": ingested_at, "files": dict(files)}
+    # Stored as the loading machine's naive local time: shown in Vietnam time, with its
+    # offset, like received_at, so a reader in any time zone reads the same moment.
+    shown = ingested_at.astimezone(LOCAL_TZ)
+    status.last_load = {"run_id": run_id, "ingested_at": shown, "files": dict(files)}
 
 
 def _last_dagster_run(home: Home) -> dict | None:
@@ -120,7 +124,8 @@ def as_table(status: Status) -> str:
     parts = []
     if status.last_load:
         load = status.last_load
-        parts.append(f"Last load: run {load['run_id']} at {load['ingested_at']:%Y-%m-%d %H:%M:%S}")
+        at = f"{load['ingested_at']:%Y-%m-%d %H:%M:%S %z}"  # Vietnam time, with its offset
+        parts.append(f"Last load: run {load['run_id']} at {at}")
         parts.append(_line(load["files"]))
     else:
         parts.append("Last load: none" + ("" if status.warehouse else " (no warehouse yet)"))

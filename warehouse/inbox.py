@@ -3,6 +3,7 @@
 import hashlib
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,8 @@ from zoneinfo import ZoneInfo
 from warehouse.home import Home
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script, and "_"
+_MAX_NAME_BYTES = 200  # file systems allow 255 bytes; room for the hash prefix and .xlsx
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,20 @@ class Arrival:
 
 
 def safe_name(name: str) -> str:
-    """A file name without folders, control characters or shell-hostile characters."""
-    base = Path(name.replace("\\", "/")).name
+    """A file name without folders, spaces, control or shell-hostile characters.
+
+    Vietnamese letters stay ("Báo_cáo_HND.xlsx"): the clerk must recognise the file.
+    The name is NFC (one code point per letter, as typed on Windows) and at most
+    ``_MAX_NAME_BYTES`` of UTF-8, cut before the suffix so the suffix is kept.
+    """
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
     cleaned = _UNSAFE.sub("_", base).strip("._") or "file"
-    return cleaned[:120]
+    stem, dot, suffix = cleaned.rpartition(".")
+    if not dot or len(suffix) > 10:
+        stem, suffix = cleaned, ""
+    room = _MAX_NAME_BYTES - len(suffix.encode()) - len(dot)
+    stem = stem.encode()[:room].decode(errors="ignore")
+    return f"{stem}{dot}{suffix}" if suffix else stem
 
 
 def is_editor_lock(name: str) -> bool:

@@ -31,6 +31,17 @@ def build_rollup(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(one_pass)
 
 
+def describe_review_table(name: str) -> str:
+    """What a review table holds: the leading comment of its SQL file, as one paragraph."""
+    lines = (REVIEW_SQL / f"{name}.sql").read_text(encoding="utf-8").splitlines()
+    comment = []
+    for line in lines:
+        if not line.startswith("--"):
+            break
+        comment.append(line.removeprefix("--").strip())
+    return " ".join(comment)
+
+
 def build_review_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """(Re)build one review table; returns its row count."""
     if name not in REVIEW_TABLES:

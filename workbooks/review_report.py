@@ -31,6 +31,7 @@ from openpyxl.drawing.text import (
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbooks import narrative
@@ -39,9 +40,16 @@ from workbooks.template import (
     COUNT_FORMAT,
     DATE_FORMAT,
     FONT_NAME,
+    MARGINS,
     MONEY_FORMAT,
+    column_width,
+    fit_code_column,
+    fit_row_heights,
+    line_height,
     print_a4_landscape,
+    text_lines,
     use_times_new_roman,
+    use_times_new_roman_default,
 )
 
 PERCENT_FORMAT, DATETIME_FORMAT = "0.0%", "dd/mm/yyyy hh:mm"
@@ -57,10 +65,16 @@ _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _WRAP = Alignment(vertical="top", wrap_text=True)
+_CELL_TEXT = Alignment(vertical="center", wrap_text=True)
+_CELL_NUMBER = Alignment(vertical="center")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _BAD_FILL = PatternFill("solid", fgColor="F8CBAD")
 _YES, _NO = "Có", "Không"
-_CHARS_PER_LINE = 115  # of the draft's column at its width, to size wrapped rows
+_DRAFT_WIDTH = 125  # the draft's one column: a full A4 landscape line at 100 %
+_CM = 72 / 2.54  # points per centimetre
+_CHART_ROW = 15.0  # points: the rows a chart covers get this height, so pages are known
+# Printable height of a page at 100 % (A4 landscape, MARGINS), less the footer's room.
+PAGE_HEIGHT = 595.3 - 72 * (MARGINS.top + MARGINS.bottom) - 12
 
 
 @dataclass
@@ -91,6 +105,7 @@ def write_review_report(path: Path, period_code: str, data: ReviewData) -> Path:
 
 def build_review_report(data: ReviewData) -> Workbook:
     wb = Workbook()
+    use_times_new_roman_default(wb)
     wb.active.title = SHEETS[0]
     _draft_sheet(wb.active, narrative.draft_review(data))
     _summary_sheet(wb.create_sheet(SHEETS[1]), data)
@@ -101,6 +116,7 @@ def build_review_report(data: ReviewData) -> Workbook:
     for ws in wb.worksheets:
         use_times_new_roman(ws)
         print_a4_landscape(ws)
+        fit_row_heights(ws)
     return wb
 
 
@@ -108,8 +124,10 @@ def build_review_report(data: ReviewData) -> Workbook:
 
 
 def _title(ws: Worksheet, row: int, text: str, width: int, size: int = 14) -> None:
+    """A title merged over the table's ``width`` columns; a long one wraps inside them."""
     cell = write_text(ws, row, 1, text)
-    cell.font, cell.alignment = Font(bold=True, size=size), Alignment(horizontal="center")
+    cell.font = Font(bold=True, size=size)
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
 
 
@@ -136,8 +154,7 @@ def _put(ws: Worksheet, row: int, col: int, value: object, number_format: str | 
     cell.border = _BOX
     if number_format:
         cell.number_format = number_format
-    if isinstance(value, str):
-        cell.alignment = _WRAP
+    cell.alignment = _CELL_TEXT if isinstance(value, str) else _CELL_NUMBER
     return cell
 
 
@@ -183,25 +200,71 @@ def _bar_chart(title: str, horizontal: bool, width: float, height: float) -> Bar
     return chart
 
 
+def _charts_below(ws: Worksheet, charts: Sequence[BarChart], last_row: int) -> None:
+    """Each chart on a page of its own below the table, so none crosses a page break and
+    none widens the printed area (fit-to-width would shrink the table to make room)."""
+    row = last_row + 1
+    for chart in charts:
+        ws.row_breaks.append(Break(id=row))  # zero-based: the page starts at row + 1
+        ws.row_dimensions[row + 1].height = _CHART_ROW  # a spacer: the chart's border
+        row += 2  # would otherwise touch the foot of the previous page
+        ws.add_chart(chart, f"A{row}")
+        rows = math.ceil(chart.height * _CM / _CHART_ROW) + 1
+        for r in range(row, row + rows):
+            ws.row_dimensions[r].height = _CHART_ROW
+        row += rows
+
+
+def _chart_width(ws: Worksheet, columns: int) -> float:
+    """The width in cm of the table's first ``columns`` columns (6 pt per unit)."""
+    return round(column_width(ws, 1, columns) * 6 / _CM, 1)
+
+
+def _axis_title(text: str) -> Title:
+    props = CharacterProperties(latin=DrawingFont(typeface=FONT_NAME), sz=1000, b=False)
+    para = DrawingParagraph(
+        pPr=ParagraphProperties(defRPr=props), r=[RegularTextRun(rPr=props, t=text)]
+    )
+    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
+
+
 # --- Dự thảo báo cáo -------------------------------------------------------------------------
 
 
 def _draft_sheet(ws: Worksheet, paragraphs: Sequence[narrative.Paragraph]) -> None:
-    ws.column_dimensions["A"].width = 120
+    """One paragraph a row, each row as tall as its wrapped text; a heading that would end
+    a page (its first paragraph on the next) starts the next page instead."""
+    ws.column_dimensions["A"].width = _DRAFT_WIDTH
+    heights = []
     for row, para in enumerate(paragraphs, start=1):
         cell = write_text(ws, row, 1, para.text)
         match para.style:
             case narrative.TITLE:
                 cell.font, cell.alignment = Font(bold=True, size=14), _CENTER
-            case narrative.HEADING:
-                cell.font, cell.alignment = Font(bold=True, size=13), _WRAP
+            case narrative.HEADING:  # room above, at the foot of the row
+                cell.font = Font(bold=True, size=13)
+                cell.alignment = Alignment(wrap_text=True, vertical="bottom")
             case narrative.NOTE:
                 cell.font, cell.alignment = Font(italic=True, size=12), _CENTER
             case _:
                 cell.font = Font(size=13)
                 cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1)
-        lines = max(1, math.ceil(len(para.text) / _CHARS_PER_LINE))
-        ws.row_dimensions[row].height = 18 * lines + 2
+        size = cell.font.size
+        lines = text_lines(para.text, _DRAFT_WIDTH, size, cell.alignment.indent)
+        heights.append(line_height(size, lines) + (8 if para.style == narrative.HEADING else 0))
+        ws.row_dimensions[row].height = heights[-1]
+    _keep_headings_with_text(ws, paragraphs, heights)
+
+
+def _keep_headings_with_text(ws, paragraphs, heights) -> None:
+    used = 0.0
+    for i, (para, height) in enumerate(zip(paragraphs, heights, strict=True)):
+        following = heights[i + 1] if i + 1 < len(heights) else 0
+        keep = height + following if para.style == narrative.HEADING else height
+        if used and used + keep > PAGE_HEIGHT:
+            ws.row_breaks.append(Break(id=i))  # break after row i: row i + 1 starts a page
+            used = 0.0
+        used += height
 
 
 # --- Tổng hợp -------------------------------------------------------------------------------
@@ -232,7 +295,8 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         change = None if pd.isna(r.change_pct) else r.change_pct / 100
         _put(ws, row, 7, change, PERCENT_FORMAT)
     last = 3 + len(totals)
-    _widths(ws, {"A": 6, "B": 20, "C": 50, "D": 13, "E": 16, "F": 18, "G": 16})
+    _widths(ws, {"A": 5, "C": 44, "D": 11, "E": 13, "F": 15, "G": 12})
+    fit_code_column(ws, 2, ["Mã chỉ tiêu", *totals["indicator_code"]])
     ws.freeze_panes = "E4"
     ws.print_title_rows = "3:3"
     if last > 3:
@@ -249,7 +313,7 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         )
         ws.conditional_formatting.add(f"G4:G{last}", red_green)
         wide = _old_territory_columns(ws, totals, last_year)
-        _summary_charts(ws, totals, last, "M3" if wide else "I3")
+        _summary_charts(ws, totals, last, 10 if wide else 7)
 
 
 def _old_territory_columns(ws: Worksheet, totals: pd.DataFrame, last_year: str) -> bool:
@@ -274,8 +338,9 @@ def _old_territory_columns(ws: Worksheet, totals: pd.DataFrame, last_year: str) 
     return True
 
 
-def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int, anchor: str = "I3") -> None:
-    chart = _bar_chart("Kết quả các chỉ tiêu so với cùng kỳ", True, 24, 14)
+def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int, columns: int = 7) -> None:
+    width = _chart_width(ws, columns)
+    chart = _bar_chart("Kết quả các chỉ tiêu so với cùng kỳ", True, width, 14)
     chart.add_data(
         Reference(ws, min_col=5, max_col=6, min_row=3, max_row=last), titles_from_data=True
     )
@@ -284,14 +349,15 @@ def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int, anchor: str 
     values = pd.concat([totals["total_value"], totals["same_period_last_year_value"]]).dropna()
     if not values.empty and (values > 0).all():
         chart.y_axis.scaling.logBase = 10  # conferences and participants differ 1,000-fold
-        chart.y_axis.title = "thang logarit"
-    ws.add_chart(chart, anchor)
-    change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, 24, 12)
+        # One decade below the smallest value: a value of 1 still has a visible bar.
+        chart.y_axis.scaling.min = 10 ** (math.floor(math.log10(values.min())) - 1)
+        chart.y_axis.title = _axis_title("thang logarit")
+    change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, width, 12)
     change.add_data(Reference(ws, min_col=7, min_row=3, max_row=last), titles_from_data=True)
     change.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
     change.x_axis.scaling.orientation = "maxMin"
-    change.legend = None
-    ws.add_chart(change, f"{anchor[0]}{last + 16}")
+    change.x_axis.tickLblPos = "low"  # names at the left edge, not at zero under the bars
+    _charts_below(ws, [chart, change], last + 1)
 
 
 # --- Theo huyện ------------------------------------------------------------------------------
@@ -324,12 +390,12 @@ def _district_sheet(ws: Worksheet, data: ReviewData) -> None:
     second = _district_block(
         ws, first + 2, "Thứ hạng trong tỉnh (1 = cao nhất)", indicators, districts, ranks, False
     )
-    _widths(ws, {"A": 6, "B": 48, "C": 13})
+    _widths(ws, {"A": 5, "B": 36, "C": 10})
     for col in range(4, width + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 12
+        ws.column_dimensions[get_column_letter(col)].width = 10
     ws.freeze_panes = "D5"
     ws.print_title_rows = "4:4"
-    _district_chart(ws, len(indicators), len(districts), second + 2)
+    _district_chart(ws, len(indicators), len(districts), second)
 
 
 def _district_block(ws, top, caption, indicators, districts, table, are_values) -> int:
@@ -365,15 +431,16 @@ def _district_colors(are_values: bool) -> ColorScaleRule:
     )
 
 
-def _district_chart(ws: Worksheet, n_indicators: int, n_districts: int, anchor_row: int) -> None:
+def _district_chart(ws: Worksheet, n_indicators: int, n_districts: int, last_row: int) -> None:
     """Each district's share of every indicator: comparable though units differ."""
-    chart = _bar_chart("Tỷ trọng của các huyện, thành phố trong từng chỉ tiêu", True, 26, 15)
+    width = min(_chart_width(ws, 3 + n_districts), 27)
+    chart = _bar_chart("Tỷ trọng của các huyện, thành phố trong từng chỉ tiêu", True, width, 14)
     chart.grouping, chart.overlap = "percentStacked", 100
     data = Reference(ws, min_col=4, max_col=3 + n_districts, min_row=4, max_row=4 + n_indicators)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + n_indicators))
     chart.x_axis.scaling.orientation = "maxMin"
-    ws.add_chart(chart, f"B{anchor_row}")
+    _charts_below(ws, [chart], last_row)
 
 
 # --- Nhiệm vụ ------------------------------------------------------------------------------
@@ -448,7 +515,7 @@ def _task_sheet(ws: Worksheet, data: ReviewData) -> None:
         _put(ws, row, 9, r.completion_rate, PERCENT_FORMAT)
     last = row
     _task_total_row(ws, last + 1, data.task_summary)
-    _widths(ws, {"A": 6, "B": 24, "I": 14, **{c: 11 for c in "CDEFGH"}})
+    _widths(ws, {"A": 5, "B": 26, "I": 13, **{c: 11 for c in "CDEFGH"}})
     ws.freeze_panes = "C5"
     ws.print_title_rows = "3:4"
     if last > 4:
@@ -479,12 +546,14 @@ def _task_total_row(ws: Worksheet, row: int, summary: pd.DataFrame) -> None:
 
 
 def _task_chart(ws: Worksheet, last: int) -> None:
-    chart = _bar_chart("Nhiệm vụ được giao và đã hoàn thành theo cơ quan", False, 24, 12)
+    chart = _bar_chart(
+        "Nhiệm vụ được giao và đã hoàn thành theo cơ quan", False, _chart_width(ws, 9), 12
+    )
     chart.add_data(
         Reference(ws, min_col=7, max_col=8, min_row=4, max_row=last), titles_from_data=True
     )
     chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=last))
-    ws.add_chart(chart, "K3")
+    _charts_below(ws, [chart], last + 1)
 
 
 # --- Tình hình gửi báo cáo --------------------------------------------------------------------
@@ -524,7 +593,7 @@ def _completeness_sheet(ws: Worksheet, data: ReviewData) -> None:
         )
     for offset, line in enumerate(narrative.completeness_lines(frame), start=2):
         write_text(ws, row + offset, 2, line).font = Font(italic=True)
-    _widths(ws, {"A": 6, "B": 10, "C": 42, "D": 10, "E": 14, "F": 10, "G": 18, "H": 12})
+    _widths(ws, {"A": 5, "B": 9, "C": 42, "D": 9, "E": 13, "F": 9, "G": 17, "H": 12})
     ws.freeze_panes = "D4"
     ws.print_title_rows = "3:3"
 
@@ -534,7 +603,7 @@ def _completeness_sheet(ws: Worksheet, data: ReviewData) -> None:
 
 def _program_sheet(ws: Worksheet, data: ReviewData) -> None:
     _title(ws, 1, "KẾT QUẢ THỰC HIỆN CHƯƠNG TRÌNH PHỐI HỢP (LŨY KẾ TỪ ĐẦU GIAI ĐOẠN)", 4)
-    _widths(ws, {"A": 6, "B": 55, "C": 13, "D": 18})
+    _widths(ws, {"A": 5, "B": 60, "C": 12, "D": 16})
     if data.program.empty:
         write_text(ws, 3, 1, "Không có chương trình phối hợp nào có số liệu đến hết kỳ này.")
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from expectations.completeness import empty_problem, removed_problems
 from expectations.frames import long_frame, rule_frame
 from expectations.messages import rule_message, value_message
 from expectations.suites import PARSE_RULE, rule_suite, value_suite
@@ -216,6 +217,9 @@ def validate_batch(
     HTML validation report there.
     """
     problems = [list(workbook.problems) for workbook in parsed]
+    for workbook, found in zip(parsed, problems, strict=True):
+        empty = empty_problem(workbook)
+        found += [empty] if empty else []
     frame = long_frame(parsed, catalog)
     if not frame.empty:
         _context()  # suites bind to the current context when they are built
@@ -236,10 +240,12 @@ def validate_batch(
         late = late_problem(workbook, arrived, catalog)
         found += [late] if late else []
         found += missing_indicator_problems(workbook, catalog)
+    accepted = [not any(p.severity == ERROR for p in found) for found in problems]
     if not frame.empty:
-        accepted = [not any(p.severity == ERROR for p in found) for found in problems]
         for file_index, problem in outlier_problems(frame, parsed, accepted, history, catalog):
             problems[file_index].append(problem)
+    for file_index, problem in removed_problems(parsed, accepted, history, catalog):
+        problems[file_index].append(problem)
     return problems
 
 

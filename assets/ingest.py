@@ -17,7 +17,7 @@ from assets.checks import (
     problems_markdown,
 )
 from assets.resources import RefreshResource
-from warehouse.inbox import archive, scan_inbox
+from warehouse.inbox import Arrival, scan_inbox
 from warehouse.load import (
     ACCEPTED,
     REJECTED,
@@ -26,18 +26,20 @@ from warehouse.load import (
     triage_arrivals,
     values_in_force,
 )
-from workbooks.model import ERROR, WARNING
-from workbooks.reader import read_workbook
+from workbooks.model import ERROR, WARNING, ParsedWorkbook
+from workbooks.reader import read_workbook, unreadable_problem
 
 
 @asset(group_name="ingest")
 def inbox_files(context: AssetExecutionContext, refresh: RefreshResource) -> Output[Triage]:
-    """Files in the inbox, split into new, duplicate and already recorded; all archived."""
-    home = refresh.paths
+    """Files in the inbox (subfolders too), archived, split into new, duplicate and
+    already recorded; files that cannot be opened are new, to be recorded unreadable."""
+    arrivals = scan_inbox(refresh.paths)  # archived while fingerprinted
     with refresh.connect() as con:
-        triage = triage_arrivals(con, scan_inbox(home))
-    for arrival in [*triage.new, *(a for a, _ in triage.duplicates)]:
-        archive(home, arrival)
+        triage = triage_arrivals(con, arrivals)
+    for arrival in triage.new:
+        if arrival.unreadable:
+            context.log.warning(f"{arrival.file_name}: cannot be read ({arrival.unreadable})")
     context.log.info(
         f"inbox: {len(triage.new)} new, {len(triage.duplicates)} duplicate, "
         f"{len(triage.already_recorded)} already recorded"
@@ -61,8 +63,7 @@ def parsed_submissions(
     parsed = []
     step = max(1, len(inbox_files.new) // 10)
     for count, arrival in enumerate(inbox_files.new, start=1):
-        workbook = read_workbook(home.archive / arrival.archive_name, catalog, today)
-        workbook.file_name = arrival.file_name
+        workbook = _read(home, arrival, catalog, today)
         parsed.append(workbook)
         if count % step == 0 or count == len(inbox_files.new):
             context.log.info(f"progress: read {count}/{len(inbox_files.new)} workbooks")
@@ -123,6 +124,15 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
     )
     yield _problem_check(NO_REJECTED_SUBMISSIONS, rejected, ERROR, "rejected_files", "errors")
     yield _problem_check(NO_WARNINGS, warned, WARNING, "files_with_warnings", "warnings")
+
+
+def _read(home, arrival: Arrival, catalog, today) -> ParsedWorkbook:
+    """The archived copy read; a file the inbox could not open, refused as unreadable."""
+    if arrival.unreadable:
+        return ParsedWorkbook(arrival.file_name, problems=[unreadable_problem()])
+    workbook = read_workbook(home.archive / arrival.archive_name, catalog, today)
+    workbook.file_name = arrival.file_name
+    return workbook
 
 
 def _problem_check(

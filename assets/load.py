@@ -16,7 +16,10 @@ def warehouse_facts(
 ) -> MaterializeResult:
     """The record, problems, history and facts in force, written to this run's copy."""
     home = refresh.paths
-    paths = [str(home.archive / s.arrival.archive_name) for s in validated_submissions]
+    paths = [
+        str(home.archive / s.arrival.archive_name) if s.arrival.archive_name else None
+        for s in validated_submissions
+    ]
     with refresh.connect() as con:
         con.execute("BEGIN TRANSACTION")
         ids = load_batch(con, refresh.catalog, validated_submissions, paths, context.run_id)
@@ -49,10 +52,18 @@ def warehouse_facts(
         AssetKey("queued_alerts"),
     ],
 )
-def published_warehouse(refresh: RefreshResource, inbox_files: Triage) -> MaterializeResult:
-    """Swap the refreshed copy in for the live warehouse, atomically; then empty the inbox."""
+def published_warehouse(
+    context: AssetExecutionContext, refresh: RefreshResource, inbox_files: Triage
+) -> MaterializeResult:
+    """Swap the refreshed copy in for the live warehouse, atomically; then remove from the
+    inbox exactly the files recorded (a file re-saved meanwhile waits for the next run)."""
     refresh.publish()
-    clear_from_inbox(
+    kept = clear_from_inbox(
         [*inbox_files.new, *(a for a, _ in inbox_files.duplicates), *inbox_files.already_recorded]
     )
-    return MaterializeResult(metadata={"warehouse": str(refresh.paths.warehouse)})
+    for arrival in kept:
+        reason = "unreadable" if arrival.unreadable else "changed since it was read"
+        context.log.info(f"{arrival.file_name}: left in the inbox ({reason})")
+    return MaterializeResult(
+        metadata={"warehouse": str(refresh.paths.warehouse), "left_in_inbox": len(kept)}
+    )

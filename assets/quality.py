@@ -13,12 +13,15 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, Out
 from assets.resources import RefreshResource
 from reference.periods import parse_period
 from warehouse.home import Home
+from warehouse.inbox import safe_name
 from warehouse.load import DUPLICATE, Submission
 from workbooks.feedback import FeedbackJob, write_feedback_batch
 
 
 def feedback_path(home: Home, submission: Submission):
-    return home.feedback / f"{submission.arrival.archive_name.rsplit('.', 1)[0]}.xlsx"
+    arrival = submission.arrival
+    name = arrival.archive_name or f"unreadable_{arrival.mtime_ns}_{safe_name(arrival.file_name)}"
+    return home.feedback / f"{name.rsplit('.', 1)[0]}.xlsx"
 
 
 @asset(group_name="quality")
@@ -33,8 +36,10 @@ def feedback_workbooks(
             continue
         parsed = submission.parsed
         agency = catalog.agencies.get(parsed.agency_code or "")
-        jobs[submission.arrival.sha256] = FeedbackJob(
-            home.archive / submission.arrival.archive_name,
+        jobs[submission.arrival.key] = FeedbackJob(
+            home.archive / submission.arrival.archive_name
+            if submission.arrival.archive_name
+            else None,
             feedback_path(home, submission),
             submission.arrival.file_name,
             submission.status,
@@ -65,14 +70,14 @@ def queued_alerts(
         parsed = submission.parsed
         agency = catalog.agencies.get(parsed.agency_code or "")
         alert = build_alert(
-            file_sha256=submission.arrival.sha256,
+            file_sha256=submission.arrival.key,
             file_name=submission.arrival.file_name,
             status=submission.status,
             problems=[asdict(problem) for problem in submission.problems],
             agency_code=parsed.agency_code,
             agency_name=agency.name if agency else None,
             period_code=parsed.period_code,
-            feedback_path=feedback_workbooks.get(submission.arrival.sha256),
+            feedback_path=feedback_workbooks.get(submission.arrival.key),
             report_path=str(report_path) if report_path.exists() else None,
             agency_email=parsed.email,
         )

@@ -1,8 +1,8 @@
 """Load one refresh's submissions: the record, the problems, the history, what is in force."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -21,6 +21,7 @@ from workbooks.model import (
 )
 
 ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded", "duplicate"
+RECEIVED_STEP = timedelta(microseconds=1)  # the least step of the received order
 
 
 @dataclass
@@ -56,24 +57,40 @@ class Triage:
 
 
 def triage_arrivals(con: duckdb.DuckDBPyConnection | None, arrivals: Sequence[Arrival]) -> Triage:
+    """Split the inbox, and give each file to record its place in the received order.
+
+    A file's ``received_at`` is its mtime, but never at or before the previous file's:
+    a file found by a later refresh is newer than everything received before it (a
+    Windows copy keeps an old mtime), so validity intervals never invert.
+    """
     known: dict[str, int] = {}
-    recorded: set[tuple[str, str, datetime]] = set()
+    recorded: set[tuple[str, str | None, datetime]] = set()
+    latest: datetime | None = None
     if con is not None:
-        for sid, name, sha, received in con.execute(
-            "SELECT submission_id, file_name, file_sha256, received_at FROM etl_submission"
+        for sid, name, sha, mtime in con.execute(
+            "SELECT submission_id, file_name, file_sha256, file_mtime FROM etl_submission"
             " ORDER BY submission_id"
         ).fetchall():
-            known.setdefault(sha, sid)
-            recorded.add((name, sha, received))
+            if sha is not None:
+                known.setdefault(sha, sid)
+            recorded.add((name, sha, mtime))
+        latest = con.execute("SELECT max(received_at) FROM etl_submission").fetchall()[0][0]
     triage = Triage([], [], [])
     seen_in_batch: set[str] = set()
-    for arrival in arrivals:
-        if (arrival.file_name, arrival.sha256, arrival.received_at) in recorded:
+    for arrival in sorted(arrivals, key=lambda a: (a.file_mtime, a.file_name)):
+        if (arrival.file_name, arrival.sha256, arrival.file_mtime) in recorded:
             triage.already_recorded.append(arrival)
-        elif arrival.sha256 in known or arrival.sha256 in seen_in_batch:
+            continue
+        received = arrival.file_mtime
+        if latest is not None and received <= latest:
+            received = latest + RECEIVED_STEP
+        latest = received
+        arrival = replace(arrival, received_at=received)
+        if arrival.sha256 in known or arrival.sha256 in seen_in_batch:
             triage.duplicates.append((arrival, known.get(arrival.sha256)))
         else:
-            seen_in_batch.add(arrival.sha256)
+            if arrival.sha256 is not None:
+                seen_in_batch.add(arrival.sha256)
             triage.new.append(arrival)
     return triage
 
@@ -102,6 +119,7 @@ def _record_frame(
             "agency_code": s.parsed.agency_code if s.parsed else None,
             "period_code": s.parsed.period_code if s.parsed else None,
             "received_at": s.arrival.received_at,
+            "file_mtime": s.arrival.file_mtime,
             "ingested_at": now,
             "run_id": run_id,
             "status": s.status,

@@ -138,10 +138,21 @@ def read_workbook(path: Path, catalog: Catalog, today: date) -> ParsedWorkbook:
     return result
 
 
+MSG_CANNOT_OPEN = (
+    "Hệ thống không mở được tệp này trong thư mục nhận báo cáo (tệp bị khóa quyền đọc, "
+    "hoặc không phải là một tệp thông thường). Hãy gửi lại tệp báo cáo."
+)
+
+
+def unreadable_problem(message: str = MSG_CANNOT_OPEN) -> Problem:
+    """``unreadable_file``: the error for a file that cannot be opened or read."""
+    return Problem(ERROR, "unreadable_file", message)
+
+
 def _refuse(result: ParsedWorkbook, message: str) -> None:
     result.values.clear()
     result.tasks.clear()
-    result.problems[:] = [Problem(ERROR, "unreadable_file", message)]
+    result.problems[:] = [unreadable_problem(message)]
 
 
 def _quote(text: object) -> str:

@@ -8,7 +8,14 @@ later refresh until delivered.
 
 from dataclasses import asdict
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, Output, asset
+from dagster import (
+    AssetExecutionContext,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    Output,
+    asset,
+)
 
 from assets.resources import RefreshResource
 from reference.periods import parse_period
@@ -89,12 +96,18 @@ def queued_alerts(
 
 @asset(group_name="quality", deps=["published_warehouse", "queued_alerts"])
 def delivered_alerts(context: AssetExecutionContext, refresh: RefreshResource) -> MaterializeResult:
-    """Send every due queued alert. Delivery failures never fail the refresh."""
+    """Send every due queued alert. A server that is down never fails the refresh;
+    unusable settings do (after publishing), so that no channel is dropped unnoticed."""
     from alerts import deliver
 
     home = refresh.paths
     report = deliver([], home.root)
     context.log.info(f"alerts: {report.summary()}")
+    if report.settings_error:
+        raise Failure(
+            description=f"alert settings unusable: {report.settings_error}",
+            metadata={"delivery": MetadataValue.json(report.to_dict())},
+        )
     return MaterializeResult(
         metadata={
             "delivery": MetadataValue.json(report.to_dict()),

@@ -26,7 +26,7 @@ from warehouse.load import (
     triage_arrivals,
     values_in_force,
 )
-from workbooks.model import ERROR, WARNING, ParsedWorkbook
+from workbooks.model import ERROR, WARNING, ParsedWorkbook, processing_problem
 from workbooks.reader import read_workbook, unreadable_problem
 
 
@@ -63,7 +63,12 @@ def parsed_submissions(
     parsed = []
     step = max(1, len(inbox_files.new) // 10)
     for count, arrival in enumerate(inbox_files.new, start=1):
-        workbook = _read(home, arrival, catalog, today)
+        try:
+            workbook = _read(home, arrival, catalog, today)
+        except Exception as error:  # noqa: BLE001 - one file never fails the run
+            context.log.error(f"{arrival.file_name}: reading failed: {error!r}")
+            workbook = ParsedWorkbook(arrival.file_name)
+            workbook.problems.append(processing_problem("đọc", error))
         parsed.append(workbook)
         if count % step == 0 or count == len(inbox_files.new):
             context.log.info(f"progress: read {count}/{len(inbox_files.new)} workbooks")
@@ -92,13 +97,25 @@ def parsed_submissions(
         ),
     ],
 )
-def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_submissions: list):
-    """The batch validated in one run of the suites; each file accepted or rejected whole."""
+def validated_submissions(
+    context: AssetExecutionContext,
+    refresh: RefreshResource,
+    inbox_files: Triage,
+    parsed_submissions: list,
+):
+    """The batch validated in one run of the suites; each file accepted or rejected whole.
+
+    A file that makes validation or the safety net fail is rejected alone
+    (``processing_error``); the rest of the batch goes on.
+    """
     catalog = refresh.catalog
     with refresh.connect() as con:
         history = values_in_force(con, {p.agency_code for p in parsed_submissions if p.agency_code})
     arrivals = [arrival.received_at for arrival in inbox_files.new]
-    problems = _validate(parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs)
+    problems, failures = _validate(
+        parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs
+    )
+    _log_refused(context, "validation", [(parsed_submissions[i], e) for i, e in failures])
     submissions = [
         Submission(arrival, parsed, found)
         for arrival, parsed, found in zip(
@@ -108,9 +125,13 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
     submissions += [Submission(arrival, None) for arrival, _ in inbox_files.duplicates]
     submissions.sort(key=lambda s: (s.arrival.received_at, s.arrival.file_name))
     accepted = [s for s in submissions if s.status == ACCEPTED]
+    suite_ok, suite_failures, refused = _verify([s.parsed for s in accepted], catalog)
+    for index, error in refused:
+        accepted[index].problems.append(processing_problem("kiểm tra", error))
+    _log_refused(context, "the safety-net check", [(accepted[i].parsed, e) for i, e in refused])
+    accepted = [s for s in submissions if s.status == ACCEPTED]
     rejected = [s for s in submissions if s.status == REJECTED]
     warned = [s for s in submissions if s.warning_count]
-    suite_ok, suite_failures = _verify([s.parsed for s in accepted], catalog)
     counts = {
         status: sum(s.status == status for s in submissions)
         for status in ("accepted", "rejected", "duplicate")
@@ -152,18 +173,23 @@ def _problem_check(
     )
 
 
-def _validate(parsed: list, *args) -> list:
+def _validate(parsed: list, *args) -> tuple[list, list]:
     """Validate the batch; Great Expectations is imported only when there is a batch."""
     if not parsed:
-        return []
-    from expectations.validate import validate_batch
+        return [], []
+    from expectations.validate import validate_isolated
 
-    return validate_batch(parsed, *args)
+    return validate_isolated(parsed, *args)
 
 
-def _verify(parsed: list, catalog) -> tuple[bool, list[str]]:
+def _verify(parsed: list, catalog) -> tuple[bool, list[str], list]:
     if not parsed:
-        return True, []
-    from expectations.validate import verify_accepted
+        return True, [], []
+    from expectations.validate import verify_isolated
 
-    return verify_accepted(parsed, catalog)
+    return verify_isolated(parsed, catalog)
+
+
+def _log_refused(context: AssetExecutionContext, stage: str, refused: list) -> None:
+    for parsed, error in refused:
+        context.log.error(f"{parsed.file_name}: rejected, {stage} failed on it: {error!r}")

@@ -1,6 +1,7 @@
 """Files that arrive: found in the inbox, fingerprinted, archived, never lost."""
 
 import hashlib
+import logging
 import os
 import re
 import stat
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from warehouse.home import Home
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -107,11 +109,24 @@ def scan_inbox(home: Home, retries: int = 3) -> list[Arrival]:
     for path in inbox_paths(home):
         name = path.relative_to(home.inbox).as_posix()
         for _ in range(retries):
-            arrival = receive(home, path, name)
+            arrival = _receive_safely(home, path, name)
             if arrival is not None:
                 arrivals.append(arrival)
                 break
     return sorted(arrivals, key=lambda a: (a.file_mtime, a.file_name))
+
+
+def _receive_safely(home: Home, path: Path, name: str) -> Arrival | None:
+    """``receive``, where anything going wrong makes this one file unreadable."""
+    try:
+        return receive(home, path, name)
+    except Exception as error:  # noqa: BLE001 - one file never fails the refresh
+        log.error("%s: cannot be received: %r", name, error)
+        try:
+            info = path.lstat()
+        except OSError:
+            return None  # gone meanwhile: nothing to record
+        return _unreadable(path, name, info, f"{type(error).__name__}: {error}")
 
 
 def _local(timestamp_ns: int) -> datetime:

@@ -1,5 +1,6 @@
 """Load one refresh's submissions: the record, the problems, the history, what is in force."""
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from workbooks.model import (
     WARNING,
     ParsedWorkbook,
     Problem,
+    processing_problem,
 )
 
 ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded", "duplicate"
@@ -233,6 +235,65 @@ def load_batch(
             con.unregister(name)
     con.execute(read_sql("link_duplicates.sql"))
     return ids
+
+
+def load_isolated(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    submissions: Sequence[Submission],
+    archive_paths: Sequence[str | None],
+    run_id: str,
+) -> tuple[list[int], list[tuple[int, BaseException]]]:
+    """``load_batch`` in one transaction, such that no file can make the load fail.
+
+    If it raises, trial loads (each rolled back) halve the batch until the submissions
+    that fail alone are found; they get ``processing_error`` (so only their record and
+    problems are written), and the batch is loaded again. Returns (ids, refused).
+    """
+    try:
+        return _load_in_transaction(con, catalog, submissions, archive_paths, run_id), []
+    except Exception:  # noqa: BLE001 - isolated below
+        _rollback(con)
+    refused: list[tuple[int, BaseException]] = []
+
+    def isolate(indices: list[int]) -> None:
+        try:
+            _load_in_transaction(
+                con,
+                catalog,
+                [submissions[i] for i in indices],
+                [archive_paths[i] for i in indices],
+                run_id,
+                commit=False,
+            )
+            return
+        except Exception as error:  # noqa: BLE001 - narrowed down to one file
+            if len(indices) == 1:
+                refused.append((indices[0], error))
+                return
+        finally:
+            _rollback(con)
+        middle = len(indices) // 2
+        isolate(indices[:middle])
+        isolate(indices[middle:])
+
+    isolate(list(range(len(submissions))))
+    for index, error in refused:
+        submissions[index].problems.append(processing_problem("nạp số liệu của", error))
+    return _load_in_transaction(con, catalog, submissions, archive_paths, run_id), refused
+
+
+def _load_in_transaction(con, catalog, submissions, archive_paths, run_id, commit=True):
+    con.execute("BEGIN TRANSACTION")
+    ids = load_batch(con, catalog, submissions, archive_paths, run_id)
+    if commit:
+        con.execute("COMMIT")
+    return ids
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # no transaction open
+        con.execute("ROLLBACK")
 
 
 def values_in_force(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -> pd.DataFrame:

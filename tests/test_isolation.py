@@ -149,6 +149,7 @@ def test_a_failure_in_any_stage_rejects_only_that_file(home, monkeypatch, stage)
     monkeypatch.setattr(module, name, raise_for_the_faulty_file(module, name, items_of))
     result = invoke(home, "run", "--today", TODAY)
     assert result.exit_code == 0, result.output
+    assert f"{FAULTY}: " in result.output  # the log names the file
     monkeypatch.undo()
     rows = sql_rows(
         home,

@@ -102,9 +102,11 @@ def scan_inbox(home: Home, retries: int = 3) -> list[Arrival]:
     """Every file waiting in the inbox, fingerprinted and archived, in (mtime, name) order.
 
     A file still being written (its size or time change while it is read) is left for
-    the next refresh.
+    the next refresh. Runs under the refresh lock, so no other refresh is copying.
     """
     home.archive.mkdir(parents=True, exist_ok=True)
+    for stale in home.archive.glob(".incoming-*.partial"):  # a killed refresh's copy
+        stale.unlink(missing_ok=True)
     arrivals = []
     for path in inbox_paths(home):
         name = path.relative_to(home.inbox).as_posix()

@@ -14,7 +14,7 @@ from dagster import (
 
 from orchestration.jobs import refresh_job
 from warehouse.home import Home
-from warehouse.inbox import inbox_paths
+from warehouse.inbox import entry_signature, inbox_paths
 
 # `chitieu ui` sets this to "on" (its --no-sensor: "off"): under the UI the sensor runs
 # from the start. Elsewhere (tests, `dagster dev` run by hand) it starts stopped.
@@ -23,9 +23,7 @@ SENSOR_ENV = "CHITIEU_INBOX_SENSOR"
 
 def inbox_fingerprint(home: Home) -> str | None:
     """A digest of the inbox's names, sizes and times; None when the inbox is empty."""
-    entries = sorted(
-        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in inbox_paths(home)
-    )
+    entries = sorted(entry_signature(p) for p in inbox_paths(home))
     return hashlib.sha256("\n".join(entries).encode()).hexdigest() if entries else None
 
 

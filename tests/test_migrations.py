@@ -157,7 +157,7 @@ def test_version_4_repairs_intervals_inverted_by_an_old_file_date(home):
     copy = make_submission(home / "inbox" / "ca_sua.xlsx", agency="CA", rows=rows)
     os.utime(copy, (1_562_000_000, 1_562_000_000))  # older than the first
     assert invoke(home, "run", "--today", TODAY).exit_code == 0
-    with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # as version 2 left it
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # as version 3 left it
         con.execute(
             "UPDATE etl_submission SET received_at = file_mtime, in_force_from = file_mtime "
             "WHERE file_name = 'ca_sua.xlsx'"
@@ -175,7 +175,7 @@ def test_version_4_repairs_intervals_inverted_by_an_old_file_date(home):
                 f"UPDATE {table} SET valid_to = TIMESTAMP '2019-07-01 23:53:20' "
                 "WHERE submission_id = 1"
             )
-        con.execute("DELETE FROM meta_schema WHERE version >= 3")
+        con.execute("DELETE FROM meta_schema WHERE version >= 4")
     inverted = (
         "select count(*) as n from fact_indicator_value_history "
         "where valid_to is not null and valid_to <= valid_from"

@@ -4,9 +4,8 @@ import hashlib
 import logging
 import os
 import re
-import shutil
-import unicodedata
 import stat
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -1,4 +1,4 @@
--- Version 3: the received order is no longer the file's own time.
+-- Version 4: the received order is no longer the file's own time.
 -- `file_mtime` keeps the file's modification time; `received_at` is its arrival in the
 -- received order, never before what the warehouse had already received (issue 11).
 -- A file that could not be opened is recorded without a fingerprint.

@@ -141,6 +141,15 @@ def documents(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     result = invoke(demo_home, "report", "--period", "2019S1", "-o", str(folder / "review.xlsx"))
     assert result.exit_code == 0, result.output
     paths = {"review": folder / "review.xlsx"}
+    # The current half year: communes, the merged province and its old-territory columns.
+    out = folder / "review_2026S1.xlsx"
+    result = invoke(demo_home, "report", "--period", "2026S1", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    paths["review_2026S1"] = out
+    out = folder / "template_HND_2026S1.xlsx"
+    result = invoke(demo_home, "template", "--agency", "HND", "--period", "2026S1", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    paths["template_HND_2026S1"] = out
     for agency in TEMPLATE_AGENCIES:
         out = folder / f"template_{agency}.xlsx"
         result = invoke(
@@ -225,7 +234,11 @@ def _names_and_codes(path: Path, sheet: str, code_header: str = "Mã chỉ tiêu
 
 @pytest.mark.parametrize(
     ("document", "sheet"),
-    [("review", "Tổng hợp"), *((f"template_{a}", "Chỉ tiêu") for a in TEMPLATE_AGENCIES)],
+    [
+        ("review", "Tổng hợp"),
+        ("review_2026S1", "Tổng hợp"),
+        *((f"template_{a}", "Chỉ tiêu") for a in TEMPLATE_AGENCIES),
+    ],
 )
 def test_every_indicator_code_and_name_prints_whole(documents, rendered, document, sheet):
     codes, names = _names_and_codes(documents[document], sheet)
@@ -277,6 +290,9 @@ def test_no_word_prints_over_another(rendered):
 # --- no sheet prints at a scale below 85 % ---------------------------------------------
 
 
+REVIEWS = ["review", "review_2026S1"]  # the sample's 2019 half and the merged province's
+
+
 def _chart_page(page: Page) -> bool:
     return any(title in " ".join(page.lines()) for title in CHARTS)
 
@@ -286,7 +302,15 @@ def test_every_page_is_a4_landscape(rendered):
         assert (round(page.width), round(page.height)) == (842, 595), (name, page.number)
 
 
-@pytest.mark.parametrize("document", ["review", *(f"template_{a}" for a in TEMPLATE_AGENCIES)])
+@pytest.mark.parametrize(
+    "document",
+    [
+        "review",
+        "review_2026S1",
+        "template_HND_2026S1",
+        *(f"template_{a}" for a in TEMPLATE_AGENCIES),
+    ],
+)
 def test_no_sheet_of_ours_prints_below_85_percent(rendered, document):
     """Text heights on paper against 12 pt Times New Roman at 100 %."""
     scales = {}
@@ -308,10 +332,11 @@ def test_the_feedback_result_sheet_prints_at_85_percent_or_more(rendered):
     assert clerks, "the clerk's own sheets are printed too"
 
 
-def test_the_charts_print_at_full_size(rendered):
+@pytest.mark.parametrize("review", REVIEWS)
+def test_the_charts_print_at_full_size(rendered, review):
     """A chart title is 12 pt bold: on paper it must stay >= 85 % of that."""
     for title in CHARTS:
-        page, first = _chart_title(rendered["review"], title)
+        page, first = _chart_title(rendered[review], title)
         size = first.height / HEIGHT_PER_POINT
         assert size >= MIN_SCALE * 12, (title, size)
 
@@ -334,9 +359,10 @@ def _chart_title(pages: list[Page], title: str) -> tuple[Page, Word]:
     return found[0]
 
 
+@pytest.mark.parametrize("review", REVIEWS)
 @pytest.mark.parametrize("title", list(CHARTS))
-def test_each_chart_prints_whole_on_one_page(rendered, title):
-    page, top = _chart_title(rendered["review"], title)
+def test_each_chart_prints_whole_on_one_page(rendered, title, review):
+    page, top = _chart_title(rendered[review], title)
     below = CHARTS[title].split()
     under = [
         w
@@ -404,8 +430,9 @@ def test_the_template_totals_are_computed(documents, rendered):
         assert totals.count("0") + totals.count("0.0") == len(codes), totals
 
 
-def test_no_page_of_the_draft_ends_with_a_heading(rendered):
-    pages = _pages_of(rendered, "review", "Dự thảo báo cáo")
+@pytest.mark.parametrize("review", REVIEWS)
+def test_no_page_of_the_draft_ends_with_a_heading(rendered, review):
+    pages = _pages_of(rendered, review, "Dự thảo báo cáo")
     assert len(pages) >= 1
     for page in pages[:-1]:
         last = page.lines()[-1]

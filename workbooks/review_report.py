@@ -291,7 +291,7 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         _put(ws, row, 1, i)
         _put(ws, row, 2, r.indicator_code)
         _put(ws, row, 3, r.indicator_name)
-        _put(ws, row, 4, r.unit)
+        _put(ws, row, 4, r.unit).alignment = _CENTER
         _put(ws, row, 5, r.total_value, fmt)
         _put(ws, row, 6, r.same_period_last_year_value, fmt)
         change = None if pd.isna(r.change_pct) else r.change_pct / 100
@@ -352,11 +352,13 @@ def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int, columns: int
     chart.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"  # first indicator on top
     values = pd.concat([totals["total_value"], totals["same_period_last_year_value"]]).dropna()
-    if not values.empty and (values > 0).all():
+    positive = values[values > 0]
+    if not positive.empty and (values >= 0).all():
         chart.y_axis.scaling.logBase = 10  # conferences and participants differ 1,000-fold
         # One decade below the smallest value: a value of 1 still has a visible bar.
-        chart.y_axis.scaling.min = 10 ** (math.floor(math.log10(values.min())) - 1)
-        chart.y_axis.title = _axis_title("thang logarit")
+        chart.y_axis.scaling.min = 10 ** (math.floor(math.log10(positive.min())) - 1)
+        zeros = "giá trị 0 không có thanh; " if (values == 0).any() else ""
+        chart.y_axis.title = _axis_title(f"{zeros}thang logarit")
     change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, width, tall - 2)
     change.add_data(Reference(ws, min_col=7, min_row=3, max_row=last), titles_from_data=True)
     change.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))

@@ -397,16 +397,24 @@ TITLES = {
 }
 
 
+# The current half year: the same sheets, Theo huyện by commune (xã, phường).
+TITLES_2026S1 = {sheet: title.replace("2019", "2026") for sheet, title in TITLES.items()} | {
+    "Theo huyện": "KẾT QUẢ THEO XÃ, PHƯỜNG - 6 THÁNG ĐẦU NĂM 2026"
+}
+
+
+@pytest.mark.parametrize("review", REVIEWS)
 @pytest.mark.parametrize("sheet", list(TITLES))
-def test_each_title_is_merged_over_its_table_and_prints_whole(documents, rendered, sheet):
-    ws = openpyxl.load_workbook(documents["review"])[sheet]
+def test_each_title_is_merged_over_its_table_and_prints_whole(documents, rendered, sheet, review):
+    titles = TITLES if review == "review" else TITLES_2026S1
+    ws = openpyxl.load_workbook(documents[review])[sheet]
     [title] = [r for r in ws.merged_cells.ranges if r.min_row == 1]
     header = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "STT")
     table_last = max(c.column for c in header if c.value not in (None, ""))
     assert (title.min_col, title.max_col) == (1, table_last)
-    first = _pages_of(rendered, "review", sheet)[0]
-    assert TITLES[sheet] in " ".join(first.lines()), first.lines()[:3]
-    words = TITLES[sheet].split()
+    first = _pages_of(rendered, review, sheet)[0]
+    assert titles[sheet] in " ".join(first.lines()), first.lines()[:3]
+    words = titles[sheet].split()
     top_y = min(w.y0 for w in first.body)
     top = [w for w in first.body if w.y0 < top_y + 40]
     left = min(w.x0 for w in top if w.text == words[0])
@@ -415,6 +423,39 @@ def test_each_title_is_merged_over_its_table_and_prints_whole(documents, rendere
     table_right = max(w.x1 for w in first.body if stt.y0 - 20 < w.y0 < stt.y1 + 20)
     centre, table_centre = (left + right) / 2, (stt.x0 + table_right) / 2
     assert abs(centre - table_centre) < 0.05 * (table_right - stt.x0), (centre, table_centre)
+
+
+# --- 129 communes: by rows on the review, by repeated columns on the template ----------
+
+
+def test_every_commune_prints_under_its_former_district(documents, rendered):
+    """Theo huyện of a commune period: one printed line per commune, under its group."""
+    ws = openpyxl.load_workbook(documents["review_2026S1"])["Theo huyện"]
+    names = [ws.cell(r, 2).value for r in range(1, ws.max_row + 1)]
+    groups = [n for n in names if isinstance(n, str) and n.startswith("Huyện cũ: ")]
+    numbered = [ws.cell(r, 2).value for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value]
+    communes = {n for n in numbered if str(n).startswith(("Xã ", "Phường "))}
+    assert len(communes) == 129 and len(groups) >= 20, (len(communes), groups)
+    pages = _pages_of(rendered, "review_2026S1", "Theo huyện")
+    lines = [line for page in pages for line in page.lines()]
+    assert {g for g in groups if g not in lines} == set()
+    printed = {c for c in communes for line in lines if re.match(rf"\d+ {re.escape(c)}( |$)", line)}
+    assert communes - printed == set()
+
+
+def test_every_template_page_shows_the_unit_names_and_whole_codes(documents, rendered):
+    """The long template's indicator columns over pages: each page repeats the header
+    and the unit names, and every indicator code prints whole on one of them."""
+    pages = _pages_of(rendered, "template_HND_2026S1", "Chỉ tiêu")
+    for page in pages:
+        text = " ".join(page.lines())
+        unit = re.search(r"\b\d{5} (Xã|Phường) ", text)  # a unit's code and name
+        assert "Xã, phường" in text and unit, (page.number, text[:200])
+    ws = openpyxl.load_workbook(documents["template_HND_2026S1"])["Chỉ tiêu"]
+    catalog = load_catalog()
+    codes = {str(c.value) for row in ws.iter_rows() for c in row if c.value in catalog.indicators}
+    words = {w.text for page in pages for w in page.body}
+    assert codes and codes <= words, sorted(codes - words)
 
 
 # --- no formula error after a forced recalculation -------------------------------------

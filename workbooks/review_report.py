@@ -283,7 +283,8 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         f"Cùng kỳ ({last_year})",
         "Tăng, giảm so với cùng kỳ",
     )
-    _title(ws, 1, f"KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU TOÀN TỈNH - {data.period_label.upper()}", 7)
+    width = 10 if narrative.territory_changed(data.totals) else 7  # H-J: old territory
+    _title(ws, 1, f"KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU TOÀN TỈNH - {data.period_label.upper()}", width)
     _header(ws, 3, heads)
     totals = data.totals.sort_values("sort_order")
     for i, r in enumerate(totals.itertuples(), start=1):
@@ -535,7 +536,8 @@ def _commune_rows(ws, row, indicators, communes, table, are_values) -> int:
         for commune in group.itertuples():
             row, number = row + 1, number + 1
             _put(ws, row, 1, number)
-            _put(ws, row, 2, f"{commune.unit_name} (*)" if commune.spans else commune.unit_name)
+            name = " ".join(str(commune.unit_name).split())  # the source has "Xã  Xuân Giang"
+            _put(ws, row, 2, f"{name} (*)" if commune.spans else name)
             for col, ind in enumerate(indicators.itertuples(), start=3):
                 code = ind.indicator_code
                 value = table.at[commune.district_code, code] if code in table.columns else None

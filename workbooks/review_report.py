@@ -458,6 +458,7 @@ def _district_chart(ws: Worksheet, n_indicators: int, n_districts: int, last_row
 
 _COMMUNE_HEADER_ROW = 4  # indicator names; the units under them; both repeat on every page
 _GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
+_DISTRICTS_GROUP = "Huyện, thành phố (đến 30/06/2025)"
 COMMUNE_CHART_TITLE = "Tỷ trọng của các huyện cũ trong từng chỉ tiêu"
 _COMMUNE_NOTE = (
     "Các xã, phường xếp theo huyện cũ (bản đồ hành chính ngày 30/06/2025); (*): xã, phường "
@@ -476,16 +477,13 @@ def _commune_sheet(ws: Worksheet, data: ReviewData) -> None:
     """Communes as rows, grouped by former district, indicators as columns: 129 units
     print down the pages at full size where 129 columns could not; then the ranks, then
     the old territory by former district with its chart."""
-    frame = data.districts[data.districts["unit_level"] == "commune"]
+    frame = data.districts[data.districts["unit_level"].isin(["district", "commune"])]
     indicators = _indicators(frame)
-    communes = (
-        frame[["district_code", "unit_name", "former_district_code", "former_district_name"]]
-        .assign(spans=frame["spans_former_districts"].fillna(False).astype(bool))
-        .drop_duplicates("district_code")
-        .sort_values(["former_district_code", "unit_name"])
-    )
+    communes = _unit_groups(frame)
     width = 2 + len(indicators)
-    _title(ws, 1, f"KẾT QUẢ THEO XÃ, PHƯỜNG - {data.period_label.upper()}", width)
+    both = (frame["unit_level"] == "district").any()  # a period across 2025-07-01
+    by = "HUYỆN, THÀNH PHỐ VÀ XÃ, PHƯỜNG" if both else "XÃ, PHƯỜNG"
+    _title(ws, 1, f"KẾT QUẢ THEO {by} - {data.period_label.upper()}", width)
     note = write_text(ws, 2, 1, _COMMUNE_NOTE)
     note.font, note.alignment = Font(italic=True), _WRAP
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
@@ -513,6 +511,22 @@ def _commune_sheet(ws: Worksheet, data: ReviewData) -> None:
         _former_district_chart(ws, len(indicators), first, last)
 
 
+def _unit_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit with the group it prints under: its former district; the
+    districts of a period that began before 2025-07-01 come first, as a group of theirs."""
+    units = frame.drop_duplicates("district_code").copy()
+    commune = units["unit_level"] == "commune"
+    former = units["former_district_name"].where(units["former_district_name"].notna(), None)
+    units["group"] = [
+        (f"Huyện cũ: {name}" if name else "Khác") if is_commune else _DISTRICTS_GROUP
+        for name, is_commune in zip(former, commune, strict=True)
+    ]
+    units["group_order"] = units["former_district_code"].fillna("").where(commune, "")
+    units["spans"] = units["spans_former_districts"].fillna(False).astype(bool) & commune
+    units["unit_name"] = units["unit_name"].fillna(units["district_name"])
+    return units.sort_values(["group_order", "unit_name"])
+
+
 def _commune_header(ws: Worksheet, indicators: pd.DataFrame) -> None:
     write_text(ws, 3, 1, "Số liệu").font = Font(bold=True, italic=True)
     row = _COMMUNE_HEADER_ROW
@@ -526,10 +540,8 @@ def _commune_header(ws: Worksheet, indicators: pd.DataFrame) -> None:
 def _commune_rows(ws, row, indicators, communes, table, are_values) -> int:
     """One row per commune under a row naming its former district; returns the last row."""
     start, number = row, 0
-    for (_, name), group in communes.groupby(
-        ["former_district_code", "former_district_name"], sort=True, dropna=False
-    ):
-        head = _put(ws, row, 2, f"Huyện cũ: {name}" if isinstance(name, str) else "Khác")
+    for (_, label), group in communes.groupby(["group_order", "group"], sort=True):
+        head = _put(ws, row, 2, label)
         head.font, head.fill = Font(bold=True, italic=True), _GROUP_FILL
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=2 + len(indicators))
         _put(ws, row, 1, None)

@@ -458,6 +458,7 @@ def _district_chart(ws: Worksheet, n_indicators: int, n_districts: int, last_row
 
 _COMMUNE_HEADER_ROW = 4  # indicator names; the units under them; both repeat on every page
 _GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
+_COMMUNE_PAGE_UNITS = 147  # column width units that print on one A4 width at about 88 %
 _DISTRICTS_GROUP = "Huyện, thành phố (đến 30/06/2025)"
 COMMUNE_CHART_TITLE = "Tỷ trọng của các huyện cũ trong từng chỉ tiêu"
 _COMMUNE_NOTE = (
@@ -503,8 +504,10 @@ def _commune_sheet(ws: Worksheet, data: ReviewData) -> None:
     ws.row_breaks.append(Break(id=last))
     first, last = _former_district_rows(ws, last + 1, indicators, data.former_districts)
     _widths(ws, {"A": 5, "B": 24})
+    # One A4 width at about 88 %: narrower value columns when there are many indicators.
+    value_width = min(9.0, max(7.0, (_COMMUNE_PAGE_UNITS - 29) / max(len(indicators), 1)))
     for col in range(3, width + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 9
+        ws.column_dimensions[get_column_letter(col)].width = round(value_width, 1)
     ws.freeze_panes = f"C{_COMMUNE_HEADER_ROW + 2}"
     ws.print_title_rows = f"{_COMMUNE_HEADER_ROW}:{_COMMUNE_HEADER_ROW + 1}"
     if last >= first:

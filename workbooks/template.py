@@ -237,6 +237,8 @@ def _print_long_over_pages(ws: Worksheet, codes: list[str]) -> None:
     """Indicator columns wide enough for their whole code, split over pages in their
     order with the unit names (A:C) and the header rows repeated on every page: a
     shrink-to-one-page-wide would print a clerk's form at about 70 %."""
+    for letter, width in (("A", 5), ("B", 10), ("C", 27)):  # A:B hold "Đơn vị báo cáo:"
+        ws.column_dimensions[letter].width = width
     for offset, code in enumerate(codes):
         col = FIRST_INDICATOR_COL + offset
         ws.column_dimensions[get_column_letter(col)].width = 12
@@ -259,6 +261,9 @@ def _print_long_over_pages(ws: Worksheet, codes: list[str]) -> None:
         _titles_over(ws, FIRST_INDICATOR_COL - 1)
 
 
+_MOTTO_LENGTH = 40  # "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM": one line, a little smaller
+
+
 def _titles_over(ws: Worksheet, last_col: int) -> None:
     """The titles above the table merged over its first ``last_col`` columns, wrapped."""
     for span in list(ws.merged_cells.ranges):
@@ -269,9 +274,12 @@ def _titles_over(ws: Worksheet, last_col: int) -> None:
             ws.unmerge_cells(str(span))
             ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
             cell = ws.cell(row, 1)
-            cell.alignment = Alignment(horizontal="center", wrap_text=True)
-            width = 0.8 * column_width(ws, 1, last_col)  # bold capitals run wide
+            width = 0.7 * column_width(ws, 1, last_col)  # bold capitals run wide
             lines = text_lines(str(cell.value), width, BODY_SIZE)
+            if lines == 2 and len(str(cell.value)) <= _MOTTO_LENGTH:  # the national motto
+                cell.alignment, lines = Alignment(horizontal="center", shrink_to_fit=True), 1
+            else:
+                cell.alignment = Alignment(horizontal="center", wrap_text=True)
             ws.row_dimensions[row].height = line_height(BODY_SIZE, lines)
 
 

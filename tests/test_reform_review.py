@@ -245,3 +245,56 @@ def test_the_readme_reform_examples_answer_on_commune_reports(reform_home):
     assert len(queries) == 2
     for query in queries:
         assert run_query(reform_home, query.split('"')[0], None)
+
+
+def _unit_table(ws, column_name: str) -> tuple[dict[str, str], dict[str, object]]:
+    """Theo huyện of a commune period: unit -> its group row, and unit -> its value."""
+    header = next(r for r in ws.iter_rows(min_row=1, max_row=6) if r[0].value == "STT")
+    col = next(c.column for c in header if c.value == column_name)
+    groups, values, group = {}, {}, None
+    for r in range(header[0].row + 2, ws.max_row + 1):
+        name = ws.cell(r, 2).value
+        if ws.cell(r, 1).value is None:
+            group = name
+            if name and str(name).startswith("Thứ hạng"):
+                break
+        elif name:
+            groups[name], values[name] = group, ws.cell(r, col).value
+    return groups, values
+
+
+def test_the_commune_sheet_groups_units_by_former_district(reform_home, tmp_path):
+    out = tmp_path / "report.xlsx"
+    assert invoke(reform_home, "report", "--period", "2026S1", "-o", str(out)).exit_code == 0
+    ws = load_workbook(out)["Theo huyện"]
+    assert ws["A1"].value == "KẾT QUẢ THEO XÃ, PHƯỜNG - 6 THÁNG ĐẦU NĂM 2026"
+    groups, values = _unit_table(ws, CATALOG.indicators["TT_HOI_NGHI"].name)
+    by_code = {u.code: u for u in CATALOG.districts_for(H2026)}
+    gia_vien = by_code[GIA_VIEN].full_name or by_code[GIA_VIEN].name
+    assert groups[gia_vien] == "Huyện cũ: Huyện Gia Viễn"
+    assert values[gia_vien] == MEETINGS["2026S1"][0][GIA_VIEN]
+    assert len(values) == len(MEETINGS["2026S1"][0])  # one row per reported unit
+    # The old territory by former district: what the chart draws, as in the review table.
+    caption = next(
+        r for r in range(1, ws.max_row + 1) if "trước hợp nhất" in str(ws.cell(r, 2).value)
+    )
+    rows = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(caption + 1, caption + 8)}
+    expected = {
+        r["former_district_name"]: r["value"] for r in former(reform_home, "2026S1").values()
+    }
+    assert {k: v for k, v in rows.items() if k in expected} == expected
+    [chart] = ws._charts
+    assert chart.grouping == "percentStacked"
+
+
+def test_a_year_across_the_reform_lists_its_districts_then_its_communes(reform_home, tmp_path):
+    out = tmp_path / "report.xlsx"
+    assert invoke(reform_home, "report", "--period", "2025", "-o", str(out)).exit_code == 0
+    ws = load_workbook(out)["Theo huyện"]
+    assert ws["A1"].value == "KẾT QUẢ THEO HUYỆN, THÀNH PHỐ VÀ XÃ, PHƯỜNG - NĂM 2025"
+    groups, values = _unit_table(ws, CATALOG.indicators["TT_HOI_NGHI"].name)
+    first = [name for name, group in groups.items() if group.startswith("Huyện, thành phố")]
+    names = {d.code: d.name for d in CATALOG.districts}
+    assert {values[n] for n in first} >= set(MEETINGS["2025S1"][0].values())
+    assert {names[c] for c in MEETINGS["2025S1"][0]} <= set(first)
+    assert list(groups.values())[0].startswith("Huyện, thành phố")  # the districts first

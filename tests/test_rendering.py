@@ -45,6 +45,18 @@ CHARTS = {
     "Tỷ trọng của các huyện, thành phố trong từng chỉ tiêu": "Yên Mô",
     "Nhiệm vụ được giao và đã hoàn thành theo cơ quan": "Hoàn thành",
 }
+DISTRICT_CHART = "Tỷ trọng của các huyện, thành phố trong từng chỉ tiêu"
+# A commune period charts the former districts of the old territory, not 129 communes.
+COMMUNE_CHART = "Tỷ trọng của các huyện cũ trong từng chỉ tiêu"
+
+
+def _charts(review: str) -> dict[str, str]:
+    """The charts of one review workbook: the district chart's title differs by period."""
+    if review == "review":
+        return CHARTS
+    return {(COMMUNE_CHART if t == DISTRICT_CHART else t): b for t, b in CHARTS.items()}
+
+
 # Recalculate every formula when a file is opened (0 = always), whatever the file says.
 RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry"
@@ -141,6 +153,15 @@ def documents(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     result = invoke(demo_home, "report", "--period", "2019S1", "-o", str(folder / "review.xlsx"))
     assert result.exit_code == 0, result.output
     paths = {"review": folder / "review.xlsx"}
+    # The current half year: communes, the merged province and its old-territory columns.
+    out = folder / "review_2026S1.xlsx"
+    result = invoke(demo_home, "report", "--period", "2026S1", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    paths["review_2026S1"] = out
+    out = folder / "template_HND_2026S1.xlsx"
+    result = invoke(demo_home, "template", "--agency", "HND", "--period", "2026S1", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    paths["template_HND_2026S1"] = out
     for agency in TEMPLATE_AGENCIES:
         out = folder / f"template_{agency}.xlsx"
         result = invoke(
@@ -225,7 +246,11 @@ def _names_and_codes(path: Path, sheet: str, code_header: str = "Mã chỉ tiêu
 
 @pytest.mark.parametrize(
     ("document", "sheet"),
-    [("review", "Tổng hợp"), *((f"template_{a}", "Chỉ tiêu") for a in TEMPLATE_AGENCIES)],
+    [
+        ("review", "Tổng hợp"),
+        ("review_2026S1", "Tổng hợp"),
+        *((f"template_{a}", "Chỉ tiêu") for a in TEMPLATE_AGENCIES),
+    ],
 )
 def test_every_indicator_code_and_name_prints_whole(documents, rendered, document, sheet):
     codes, names = _names_and_codes(documents[document], sheet)
@@ -277,8 +302,11 @@ def test_no_word_prints_over_another(rendered):
 # --- no sheet prints at a scale below 85 % ---------------------------------------------
 
 
+REVIEWS = ["review", "review_2026S1"]  # the sample's 2019 half and the merged province's
+
+
 def _chart_page(page: Page) -> bool:
-    return any(title in " ".join(page.lines()) for title in CHARTS)
+    return any(title in " ".join(page.lines()) for title in [*CHARTS, COMMUNE_CHART])
 
 
 def test_every_page_is_a4_landscape(rendered):
@@ -286,7 +314,15 @@ def test_every_page_is_a4_landscape(rendered):
         assert (round(page.width), round(page.height)) == (842, 595), (name, page.number)
 
 
-@pytest.mark.parametrize("document", ["review", *(f"template_{a}" for a in TEMPLATE_AGENCIES)])
+@pytest.mark.parametrize(
+    "document",
+    [
+        "review",
+        "review_2026S1",
+        "template_HND_2026S1",
+        *(f"template_{a}" for a in TEMPLATE_AGENCIES),
+    ],
+)
 def test_no_sheet_of_ours_prints_below_85_percent(rendered, document):
     """Text heights on paper against 12 pt Times New Roman at 100 %."""
     scales = {}
@@ -308,10 +344,11 @@ def test_the_feedback_result_sheet_prints_at_85_percent_or_more(rendered):
     assert clerks, "the clerk's own sheets are printed too"
 
 
-def test_the_charts_print_at_full_size(rendered):
+@pytest.mark.parametrize("review", REVIEWS)
+def test_the_charts_print_at_full_size(rendered, review):
     """A chart title is 12 pt bold: on paper it must stay >= 85 % of that."""
-    for title in CHARTS:
-        page, first = _chart_title(rendered["review"], title)
+    for title in _charts(review):
+        page, first = _chart_title(rendered[review], title)
         size = first.height / HEIGHT_PER_POINT
         assert size >= MIN_SCALE * 12, (title, size)
 
@@ -334,16 +371,18 @@ def _chart_title(pages: list[Page], title: str) -> tuple[Page, Word]:
     return found[0]
 
 
-@pytest.mark.parametrize("title", list(CHARTS))
-def test_each_chart_prints_whole_on_one_page(rendered, title):
-    page, top = _chart_title(rendered["review"], title)
-    below = CHARTS[title].split()
+@pytest.mark.parametrize("review", REVIEWS)
+@pytest.mark.parametrize("chart", range(len(CHARTS)), ids=list(CHARTS))
+def test_each_chart_prints_whole_on_one_page(rendered, chart, review):
+    title, bottom = list(_charts(review).items())[chart]
+    page, top = _chart_title(rendered[review], title)
+    below = bottom.split()
     under = [
         w
         for w in page.body
         if w.text == below[-1] and w.y0 > top.y1 + 100  # under the plot
     ]
-    assert under, f"{title!r}: its bottom ({CHARTS[title]!r}) is not on page {page.number}"
+    assert under, f"{title!r}: its bottom ({bottom!r}) is not on page {page.number}"
 
 
 # --- merged titles span their table --------------------------------------------------
@@ -358,16 +397,24 @@ TITLES = {
 }
 
 
+# The current half year: the same sheets, Theo huyện by commune (xã, phường).
+TITLES_2026S1 = {sheet: title.replace("2019", "2026") for sheet, title in TITLES.items()} | {
+    "Theo huyện": "KẾT QUẢ THEO XÃ, PHƯỜNG - 6 THÁNG ĐẦU NĂM 2026"
+}
+
+
+@pytest.mark.parametrize("review", REVIEWS)
 @pytest.mark.parametrize("sheet", list(TITLES))
-def test_each_title_is_merged_over_its_table_and_prints_whole(documents, rendered, sheet):
-    ws = openpyxl.load_workbook(documents["review"])[sheet]
+def test_each_title_is_merged_over_its_table_and_prints_whole(documents, rendered, sheet, review):
+    titles = TITLES if review == "review" else TITLES_2026S1
+    ws = openpyxl.load_workbook(documents[review])[sheet]
     [title] = [r for r in ws.merged_cells.ranges if r.min_row == 1]
     header = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "STT")
     table_last = max(c.column for c in header if c.value not in (None, ""))
     assert (title.min_col, title.max_col) == (1, table_last)
-    first = _pages_of(rendered, "review", sheet)[0]
-    assert TITLES[sheet] in " ".join(first.lines()), first.lines()[:3]
-    words = TITLES[sheet].split()
+    first = _pages_of(rendered, review, sheet)[0]
+    assert titles[sheet] in " ".join(first.lines()), first.lines()[:3]
+    words = titles[sheet].split()
     top_y = min(w.y0 for w in first.body)
     top = [w for w in first.body if w.y0 < top_y + 40]
     left = min(w.x0 for w in top if w.text == words[0])
@@ -376,6 +423,39 @@ def test_each_title_is_merged_over_its_table_and_prints_whole(documents, rendere
     table_right = max(w.x1 for w in first.body if stt.y0 - 20 < w.y0 < stt.y1 + 20)
     centre, table_centre = (left + right) / 2, (stt.x0 + table_right) / 2
     assert abs(centre - table_centre) < 0.05 * (table_right - stt.x0), (centre, table_centre)
+
+
+# --- 129 communes: by rows on the review, by repeated columns on the template ----------
+
+
+def test_every_commune_prints_under_its_former_district(documents, rendered):
+    """Theo huyện of a commune period: one printed line per commune, under its group."""
+    ws = openpyxl.load_workbook(documents["review_2026S1"])["Theo huyện"]
+    names = [ws.cell(r, 2).value for r in range(1, ws.max_row + 1)]
+    groups = [n for n in names if isinstance(n, str) and n.startswith("Huyện cũ: ")]
+    numbered = [ws.cell(r, 2).value for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value]
+    communes = {n for n in numbered if str(n).startswith(("Xã ", "Phường "))}
+    assert len(communes) == 129 and len(groups) >= 20, (len(communes), groups)
+    pages = _pages_of(rendered, "review_2026S1", "Theo huyện")
+    lines = [line for page in pages for line in page.lines()]
+    assert {g for g in groups if g not in lines} == set()
+    printed = {c for c in communes for line in lines if re.match(rf"\d+ {re.escape(c)}( |$)", line)}
+    assert communes - printed == set()
+
+
+def test_every_template_page_shows_the_unit_names_and_whole_codes(documents, rendered):
+    """The long template's indicator columns over pages: each page repeats the header
+    and the unit names, and every indicator code prints whole on one of them."""
+    pages = _pages_of(rendered, "template_HND_2026S1", "Chỉ tiêu")
+    for page in pages:
+        text = " ".join(page.lines())
+        unit = re.search(r"\b\d{5} (Xã|Phường) ", text)  # a unit's code and name
+        assert "Xã, phường" in text and unit, (page.number, text[:200])
+    ws = openpyxl.load_workbook(documents["template_HND_2026S1"])["Chỉ tiêu"]
+    catalog = load_catalog()
+    codes = {str(c.value) for row in ws.iter_rows() for c in row if c.value in catalog.indicators}
+    words = {w.text for page in pages for w in page.body}
+    assert codes and codes <= words, sorted(codes - words)
 
 
 # --- no formula error after a forced recalculation -------------------------------------
@@ -404,8 +484,9 @@ def test_the_template_totals_are_computed(documents, rendered):
         assert totals.count("0") + totals.count("0.0") == len(codes), totals
 
 
-def test_no_page_of_the_draft_ends_with_a_heading(rendered):
-    pages = _pages_of(rendered, "review", "Dự thảo báo cáo")
+@pytest.mark.parametrize("review", REVIEWS)
+def test_no_page_of_the_draft_ends_with_a_heading(rendered, review):
+    pages = _pages_of(rendered, review, "Dự thảo báo cáo")
     assert len(pages) >= 1
     for page in pages[:-1]:
         last = page.lines()[-1]

@@ -14,7 +14,15 @@ from reference.periods import parse_period
 from workbooks.review_report import ReviewData
 
 REPORT_SQL = Path(__file__).parent / "sql" / "report"
-_FRAMES = ("totals", "districts", "agency_tasks", "task_summary", "completeness", "program")
+_FRAMES = (
+    "totals",
+    "districts",
+    "agency_tasks",
+    "task_summary",
+    "completeness",
+    "program",
+    "former_districts",
+)
 
 
 class PeriodNotInWarehouse(LookupError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -92,6 +92,8 @@ class ReviewData:
     task_summary: pd.DataFrame
     completeness: pd.DataFrame
     program: pd.DataFrame
+    # review_former_district_indicator of the period: the old territory, by former district
+    former_districts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def write_review_report(path: Path, period_code: str, data: ReviewData) -> Path:
@@ -281,7 +283,8 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         f"Cùng kỳ ({last_year})",
         "Tăng, giảm so với cùng kỳ",
     )
-    _title(ws, 1, f"KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU TOÀN TỈNH - {data.period_label.upper()}", 7)
+    width = 10 if narrative.territory_changed(data.totals) else 7  # H-J: old territory
+    _title(ws, 1, f"KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU TOÀN TỈNH - {data.period_label.upper()}", width)
     _header(ws, 3, heads)
     totals = data.totals.sort_values("sort_order")
     for i, r in enumerate(totals.itertuples(), start=1):
@@ -289,7 +292,7 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         _put(ws, row, 1, i)
         _put(ws, row, 2, r.indicator_code)
         _put(ws, row, 3, r.indicator_name)
-        _put(ws, row, 4, r.unit)
+        _put(ws, row, 4, r.unit).alignment = _CENTER
         _put(ws, row, 5, r.total_value, fmt)
         _put(ws, row, 6, r.same_period_last_year_value, fmt)
         change = None if pd.isna(r.change_pct) else r.change_pct / 100
@@ -334,25 +337,30 @@ def _old_territory_columns(ws: Worksheet, totals: pd.DataFrame, last_year: str) 
         _put(ws, 3 + i, 10, None if pd.isna(change) else change / 100, PERCENT_FORMAT)
     note = "Số liệu toàn tỉnh kỳ này gồm địa bàn rộng hơn cùng kỳ; cột H-J "
     ws.cell(2, 1, f"{note}{narrative.OLD_TERRITORY_VI}.").font = Font(italic=True)
-    _widths(ws, {"H": 18, "I": 20, "J": 16})
+    # Ten columns on one A4 width at full size: narrower, with the headers wrapped.
+    _widths(ws, {"C": 34, "D": 10, "E": 11, "F": 12, "G": 10, "H": 11, "I": 12, "J": 10})
     return True
 
 
 def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int, columns: int = 7) -> None:
     width = _chart_width(ws, columns)
-    chart = _bar_chart("Kết quả các chỉ tiêu so với cùng kỳ", True, width, 14)
+    # Ten columns wrap the repeated header to more lines: less room left for the chart.
+    tall = 14 if columns == 7 else 12
+    chart = _bar_chart("Kết quả các chỉ tiêu so với cùng kỳ", True, width, tall)
     chart.add_data(
         Reference(ws, min_col=5, max_col=6, min_row=3, max_row=last), titles_from_data=True
     )
     chart.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"  # first indicator on top
     values = pd.concat([totals["total_value"], totals["same_period_last_year_value"]]).dropna()
-    if not values.empty and (values > 0).all():
+    positive = values[values > 0]
+    if not positive.empty and (values >= 0).all():
         chart.y_axis.scaling.logBase = 10  # conferences and participants differ 1,000-fold
         # One decade below the smallest value: a value of 1 still has a visible bar.
-        chart.y_axis.scaling.min = 10 ** (math.floor(math.log10(values.min())) - 1)
-        chart.y_axis.title = _axis_title("thang logarit")
-    change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, width, 12)
+        chart.y_axis.scaling.min = 10 ** (math.floor(math.log10(positive.min())) - 1)
+        zeros = "giá trị 0 không có thanh; " if (values == 0).any() else ""
+        chart.y_axis.title = _axis_title(f"{zeros}thang logarit")
+    change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, width, tall - 2)
     change.add_data(Reference(ws, min_col=7, min_row=3, max_row=last), titles_from_data=True)
     change.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
     change.x_axis.scaling.orientation = "maxMin"
@@ -365,6 +373,9 @@ def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int, columns: int
 
 def _district_sheet(ws: Worksheet, data: ReviewData) -> None:
     frame = data.districts
+    if "unit_level" in frame and (frame["unit_level"] == "commune").any():
+        _commune_sheet(ws, data)
+        return
     districts = (
         frame[["district_code", "district_name"]]
         .drop_duplicates("district_code")
@@ -441,6 +452,157 @@ def _district_chart(ws: Worksheet, n_indicators: int, n_districts: int, last_row
     chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + n_indicators))
     chart.x_axis.scaling.orientation = "maxMin"
     _charts_below(ws, [chart], last_row)
+
+
+# --- Theo xã, phường (periods from 2025S2: the merged province by commune) ---------------
+
+_COMMUNE_HEADER_ROW = 4  # indicator names; the units under them; both repeat on every page
+_GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
+_COMMUNE_PAGE_UNITS = 147  # column width units that print on one A4 width at about 88 %
+_DISTRICTS_GROUP = "Huyện, thành phố (đến 30/06/2025)"
+COMMUNE_CHART_TITLE = "Tỷ trọng của các huyện cũ trong từng chỉ tiêu"
+_COMMUNE_NOTE = (
+    "Các xã, phường xếp theo huyện cũ (bản đồ hành chính ngày 30/06/2025); (*): xã, phường "
+    "hình thành từ nhiều huyện cũ, xếp vào huyện cũ có nhiều xã cũ nhất. 129 xã, phường là "
+    "quá nhiều cho một biểu đồ: biểu đồ cuối trang so sánh các huyện cũ trên địa bàn tỉnh "
+    "Ninh Bình trước hợp nhất."
+)
+
+
+def _indicators(frame: pd.DataFrame) -> pd.DataFrame:
+    columns = ["indicator_code", "indicator_name", "unit", "value_kind", "sort_order"]
+    return frame[columns].drop_duplicates("indicator_code").sort_values("sort_order")
+
+
+def _commune_sheet(ws: Worksheet, data: ReviewData) -> None:
+    """Communes as rows, grouped by former district, indicators as columns: 129 units
+    print down the pages at full size where 129 columns could not; then the ranks, then
+    the old territory by former district with its chart."""
+    frame = data.districts[data.districts["unit_level"].isin(["district", "commune"])]
+    indicators = _indicators(frame)
+    communes = _unit_groups(frame)
+    width = 2 + len(indicators)
+    both = (frame["unit_level"] == "district").any()  # a period across 2025-07-01
+    by = "HUYỆN, THÀNH PHỐ VÀ XÃ, PHƯỜNG" if both else "XÃ, PHƯỜNG"
+    _title(ws, 1, f"KẾT QUẢ THEO {by} - {data.period_label.upper()}", width)
+    note = write_text(ws, 2, 1, _COMMUNE_NOTE)
+    note.font, note.alignment = Font(italic=True), _WRAP
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    ws.row_dimensions[2].height = line_height(12, 2)
+    _commune_header(ws, indicators)
+    values = frame.pivot_table(
+        index="district_code", columns="indicator_code", values="value", aggfunc="sum"
+    )
+    ranks = frame.pivot_table(
+        index="district_code", columns="indicator_code", values="rank_in_province", aggfunc="min"
+    )
+    last = _commune_rows(ws, _COMMUNE_HEADER_ROW + 2, indicators, communes, values, True)
+    ws.row_breaks.append(Break(id=last))  # the ranks start a page, under the repeated header
+    caption = "Thứ hạng trong tỉnh (1 = cao nhất)"
+    write_text(ws, last + 1, 2, caption).font = Font(bold=True, italic=True)
+    last = _commune_rows(ws, last + 2, indicators, communes, ranks, False)
+    ws.row_breaks.append(Break(id=last))
+    first, last = _former_district_rows(ws, last + 1, indicators, data.former_districts)
+    _widths(ws, {"A": 5, "B": 24})
+    # One A4 width at about 88 %: narrower value columns when there are many indicators.
+    value_width = min(9.0, max(7.0, (_COMMUNE_PAGE_UNITS - 29) / max(len(indicators), 1)))
+    for col in range(3, width + 1):
+        ws.column_dimensions[get_column_letter(col)].width = round(value_width, 1)
+    ws.freeze_panes = f"C{_COMMUNE_HEADER_ROW + 2}"
+    ws.print_title_rows = f"{_COMMUNE_HEADER_ROW}:{_COMMUNE_HEADER_ROW + 1}"
+    if last >= first:
+        _former_district_chart(ws, len(indicators), first, last)
+
+
+def _unit_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit with the group it prints under: its former district; the
+    districts of a period that began before 2025-07-01 come first, as a group of theirs."""
+    units = frame.drop_duplicates("district_code").copy()
+    commune = units["unit_level"] == "commune"
+    former = units["former_district_name"].where(units["former_district_name"].notna(), None)
+    units["group"] = [
+        (f"Huyện cũ: {name}" if name else "Khác") if is_commune else _DISTRICTS_GROUP
+        for name, is_commune in zip(former, commune, strict=True)
+    ]
+    units["group_order"] = units["former_district_code"].fillna("").where(commune, "")
+    units["spans"] = units["spans_former_districts"].fillna(False).astype(bool) & commune
+    units["unit_name"] = units["unit_name"].fillna(units["district_name"])
+    return units.sort_values(["group_order", "unit_name"])
+
+
+def _commune_header(ws: Worksheet, indicators: pd.DataFrame) -> None:
+    write_text(ws, 3, 1, "Số liệu").font = Font(bold=True, italic=True)
+    row = _COMMUNE_HEADER_ROW
+    _header(ws, row, ["STT", "Xã, phường", *indicators["indicator_name"]])
+    _header(ws, row + 1, ["", "Đơn vị tính", *indicators["unit"]])
+    ws.merge_cells(start_row=row, start_column=1, end_row=row + 1, end_column=1)
+    for col in range(3, 3 + len(indicators)):  # 10 pt: the repeated header stays short
+        ws.cell(row, col).font = Font(bold=True, size=10)
+
+
+def _commune_rows(ws, row, indicators, communes, table, are_values) -> int:
+    """One row per commune under a row naming its former district; returns the last row."""
+    start, number = row, 0
+    for (_, label), group in communes.groupby(["group_order", "group"], sort=True):
+        head = _put(ws, row, 2, label)
+        head.font, head.fill = Font(bold=True, italic=True), _GROUP_FILL
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=2 + len(indicators))
+        _put(ws, row, 1, None)
+        for commune in group.itertuples():
+            row, number = row + 1, number + 1
+            _put(ws, row, 1, number)
+            name = " ".join(str(commune.unit_name).split())  # the source has "Xã  Xuân Giang"
+            _put(ws, row, 2, f"{name} (*)" if commune.spans else name)
+            for col, ind in enumerate(indicators.itertuples(), start=3):
+                code = ind.indicator_code
+                value = table.at[commune.district_code, code] if code in table.columns else None
+                fmt = _value_format(ind.value_kind) if are_values else "0"
+                _put(ws, row, col, value, fmt)
+        row += 1
+    for col in range(3, 3 + len(indicators)):
+        letter = get_column_letter(col)
+        ws.conditional_formatting.add(
+            f"{letter}{start}:{letter}{row - 1}", _district_colors(are_values)
+        )
+    return row - 1
+
+
+def _former_district_rows(ws, top, indicators, former) -> tuple[int, int]:
+    """The old province's territory, one row per former district, under the same
+    indicator columns (so the repeated header fits it); returns its first and last row."""
+    caption = write_text(
+        ws, top, 2, "Địa bàn tỉnh Ninh Bình trước hợp nhất, theo huyện cũ (bản đồ ngày 30/06/2025)"
+    )
+    caption.font = Font(bold=True, italic=True)
+    if former.empty:
+        return top + 1, top
+    values = former.pivot_table(
+        index="former_district_code", columns="indicator_code", values="value", aggfunc="sum"
+    )
+    names = former.drop_duplicates("former_district_code").set_index("former_district_code")
+    row = top
+    for number, code in enumerate(sorted(values.index), start=1):
+        row += 1
+        _put(ws, row, 1, number)
+        _put(ws, row, 2, names.at[code, "former_district_name"])
+        for col, ind in enumerate(indicators.itertuples(), start=3):
+            code_ = ind.indicator_code
+            value = values.at[code, code_] if code_ in values.columns else None
+            _put(ws, row, col, value, _value_format(ind.value_kind))
+    return top + 1, row
+
+
+def _former_district_chart(ws: Worksheet, n_indicators: int, first: int, last: int) -> None:
+    """Each former district's share of every indicator, on the old territory."""
+    width = min(_chart_width(ws, 2 + n_indicators), 27)
+    chart = _bar_chart(COMMUNE_CHART_TITLE, True, width, 11)
+    chart.grouping, chart.overlap = "percentStacked", 100
+    data = Reference(ws, min_col=2, max_col=2 + n_indicators, min_row=first, max_row=last)
+    chart.add_data(data, from_rows=True, titles_from_data=True)
+    row = _COMMUNE_HEADER_ROW
+    chart.set_categories(Reference(ws, min_col=3, max_col=2 + n_indicators, min_row=row))
+    chart.x_axis.scaling.orientation = "maxMin"
+    _charts_below(ws, [chart], last)
 
 
 # --- Nhiệm vụ ------------------------------------------------------------------------------

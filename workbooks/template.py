@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -119,6 +120,8 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
         use_times_new_roman(ws)
         print_a4_landscape(ws)
         fit_row_heights(ws)
+    if long:
+        _print_long_over_pages(sheet, [i.code for i in indicators])
     wb.active = wb.worksheets.index(sheet)
     return wb
 
@@ -224,6 +227,60 @@ def _finish_long_sheet(ws: Worksheet, indicators: list[Indicator], units: int) -
     ws.freeze_panes = ws.cell(first, FIRST_INDICATOR_COL)
     ws.print_title_rows = f"{header}:{first - 1}"
     _protect(ws)
+
+
+LONG_SCALE = 90  # percent: the long sheet prints at this scale, its columns over pages
+_LONG_PAGE_UNITS = 117 * 100 / LONG_SCALE  # column width units on one A4 landscape page
+
+
+def _print_long_over_pages(ws: Worksheet, codes: list[str]) -> None:
+    """Indicator columns wide enough for their whole code, split over pages in their
+    order with the unit names (A:C) and the header rows repeated on every page: a
+    shrink-to-one-page-wide would print a clerk's form at about 70 %."""
+    for letter, width in (("A", 5), ("B", 10), ("C", 27)):  # A:B hold "Đơn vị báo cáo:"
+        ws.column_dimensions[letter].width = width
+    for offset, code in enumerate(codes):
+        col = FIRST_INDICATOR_COL + offset
+        ws.column_dimensions[get_column_letter(col)].width = 12
+        fit_code_column(ws, col, [code])
+    note_col = FIRST_INDICATOR_COL + len(codes)
+    ws.column_dimensions[get_column_letter(note_col)].width = 12
+    fixed = column_width(ws, 1, FIRST_INDICATOR_COL - 1)
+    used, split = fixed, False
+    for col in range(FIRST_INDICATOR_COL, note_col + 1):
+        width = column_width(ws, col)
+        if used + width > _LONG_PAGE_UNITS:
+            ws.col_breaks.append(Break(id=col - 1))  # column ``col`` starts a page
+            used, split = fixed, True
+        used += width
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = LONG_SCALE
+    ws.print_title_cols = f"A:{get_column_letter(FIRST_INDICATOR_COL - 1)}"
+    fit_row_heights(ws)  # the header rows, now in their final widths
+    if split:  # the titles repeat whole with the unit names, never cut by a page edge
+        _titles_over(ws, FIRST_INDICATOR_COL - 1)
+
+
+_MOTTO_LENGTH = 40  # "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM": one line, a little smaller
+
+
+def _titles_over(ws: Worksheet, last_col: int) -> None:
+    """The titles above the table merged over its first ``last_col`` columns, wrapped."""
+    for span in list(ws.merged_cells.ranges):
+        if span.min_row == span.max_row and span.min_col == 1 and span.max_col > last_col:
+            if ws.cell(span.min_row, 1).value is None:
+                continue
+            row = span.min_row
+            ws.unmerge_cells(str(span))
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+            cell = ws.cell(row, 1)
+            width = 0.7 * column_width(ws, 1, last_col)  # bold capitals run wide
+            lines = text_lines(str(cell.value), width, BODY_SIZE)
+            if lines == 2 and len(str(cell.value)) <= _MOTTO_LENGTH:  # the national motto
+                cell.alignment, lines = Alignment(horizontal="center", shrink_to_fit=True), 1
+            else:
+                cell.alignment = Alignment(horizontal="center", wrap_text=True)
+            ws.row_dimensions[row].height = line_height(BODY_SIZE, lines)
 
 
 def _signatures(ws: Worksheet, grid: _Grid, row: int) -> None:

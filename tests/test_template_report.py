@@ -11,6 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from expectations.validate import validate_batch
 from orchestration.cli_workbooks import report, template
+from tests.helpers import sql_rows
 from workbooks import narrative
 from workbooks.model import ERROR
 from workbooks.narrative import Figure
@@ -355,3 +356,17 @@ def test_a_draft_heading_never_ends_a_page(tmp_path: Path):
         breaks = {b.id for b in ws.row_breaks.brk}
         assert (heading_row - 1 in breaks) is broken  # zero-based: the page starts there
         assert ws.row_dimensions[1].height < 25  # one line of 13 pt, no gap
+
+
+@pytest.mark.parametrize(
+    ("period", "label"),
+    [("2019S1", "6 tháng đầu năm 2018"), ("2019", "Năm 2018"), ("2016-2021", None)],
+)
+def test_the_narrative_compares_with_the_periods_the_review_tables_use(demo_home, period, label):
+    """One rule for "cùng kỳ": the narrative's label names dim_period's comparison period."""
+    assert narrative.last_year_label(period) == label
+    [row] = sql_rows(
+        demo_home,
+        f"select same_period_last_year_code as code from dim_period where period_code = '{period}'",
+    )
+    assert (narrative.last_year_label(period) is None) == (row["code"] is None)

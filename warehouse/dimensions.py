@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from reference import Catalog
-from reference.periods import parents, parse_period
+from reference.periods import parents, parse_period, same_period_last_year
 from warehouse.store import insert_frame
 
 
@@ -107,10 +107,14 @@ def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
         wanted.add(code)
         for coarser in [code, *parents(code)]:
             wanted.add(coarser)
-            if parse_period(coarser).period_type != "phase":
-                wanted.add(str(int(coarser[:4]) - 1) + coarser[4:])
-    known = {row[0] for row in con.execute("SELECT period_code FROM dim_period").fetchall()}
-    new = sorted(wanted - known)
+            if last_year := same_period_last_year(coarser):
+                wanted.add(last_year)
+    rows = con.execute(
+        "SELECT period_code, same_period_last_year_code IS NULL FROM dim_period"
+    ).fetchall()
+    known = {code for code, _ in rows}
+    unfilled = {code for code, empty in rows if empty and same_period_last_year(code)}
+    new = sorted((wanted - known) | unfilled)  # unfilled: rows of a warehouse before v5
     if not new:
         return
     periods = [parse_period(code) for code in new]
@@ -123,6 +127,7 @@ def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
             "end_date": p.end_date,
             "year": p.year,
             "label_vi": p.label_vi,
+            "same_period_last_year_code": same_period_last_year(p.code),
         }
         for p in periods
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from reference.periods import parse_period
+from reference.periods import parse_period, same_period_last_year
 from reference.text import fold
 from workbooks.writer import vn_number_text
 
@@ -186,10 +186,8 @@ def figures_from(frame: pd.DataFrame, value_column: str) -> list[Figure]:
 
 def last_year_label(period_code: str) -> str | None:
     """The label of the same period one year earlier, as the review tables compare."""
-    try:
-        return parse_period(f"{int(period_code[:4]) - 1}{period_code[4:]}").label_vi
-    except ValueError:
-        return None
+    last_year = same_period_last_year(period_code)
+    return parse_period(last_year).label_vi if last_year else None
 
 
 def territory_changed(totals: pd.DataFrame) -> bool:

@@ -61,7 +61,6 @@ JOIN dim_indicator AS i ON i.indicator_key = t.indicator_key
 JOIN territory AS tt ON tt.period_code = t.period_code
 LEFT JOIN totals AS last_year
     ON last_year.indicator_key = t.indicator_key
-    AND last_year.period_code = CAST(CAST(left(t.period_code, 4) AS INTEGER) - 1 AS VARCHAR)
-                                || substr(t.period_code, 5)
+    AND last_year.period_code = p.same_period_last_year_code
 LEFT JOIN territory AS lt ON lt.period_code = last_year.period_code
 ORDER BY t.period_code, i.sort_order;

@@ -10,7 +10,7 @@ from dagster import (
     asset,
 )
 
-from assets.checks import (
+from assets.check_reporting import (
     ACCEPTED_VALUES_PASS,
     NO_REJECTED_SUBMISSIONS,
     NO_WARNINGS,

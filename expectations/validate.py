@@ -20,7 +20,7 @@ from expectations.completeness import empty_problem, removed_problems
 from expectations.frames import long_frame, rule_frame
 from expectations.messages import rule_message, value_message
 from expectations.suites import PARSE_RULE, rule_suite, value_suite
-from expectations.warnings import late_problem, missing_indicator_problems, outlier_problems
+from expectations.warning_rules import late_problem, missing_indicator_problems, outlier_problems
 from reference import Catalog
 from workbooks.model import ERROR, ParsedWorkbook, Problem, processing_problem
 

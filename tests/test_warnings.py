@@ -5,7 +5,7 @@ import os
 import shutil
 from pathlib import Path
 
-from expectations.warnings import is_outlier
+from expectations.warning_rules import is_outlier
 from reference import load_catalog
 from reference.catalog import DEFAULT_DIR
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission

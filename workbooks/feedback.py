@@ -32,7 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reference import load_catalog
 from workbooks.limits import MAX_FILE_BYTES, UnreadableFile, inspect_file
-from workbooks.model import ERROR, Problem
+from workbooks.model import ERROR, SEVERITY_VI, Problem
 from workbooks.safe_cells import clean_text, write_text
 from workbooks.template import fit_code_column, fit_row_heights, print_a4_landscape
 from workbooks.writer import workbook_bytes
@@ -46,7 +46,6 @@ VERDICTS = {
     "superseded": "Được chấp nhận, sau đó được thay bằng báo cáo gửi sau",
     "duplicate": "Trùng với tệp đã gửi trước (không xử lý lại)",
 }
-SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 HEADERS = ("STT", "Mức độ", "Quy tắc", "Sheet", "Ô", "Chỉ tiêu", "Huyện", "Nội dung")
 # A4 landscape at >= 85 % whatever the clerk's default font (a width unit prints 6 pt
 # with Times New Roman 12, 7 pt with Calibri 11); "Chỉ tiêu" grows to fit the codes.

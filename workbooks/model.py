@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 ERROR, WARNING = "error", "warning"
+SEVERITY_VI = {ERROR: "Lỗi", WARNING: "Cảnh báo"}  # as clerks read them
 
 # One row per value cell of the indicator table. Total cells are always emitted
 # (raw/value None when empty) so that validation can compare them with their parts;

@@ -11,6 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from expectations.validate import validate_batch
 from orchestration.cli_workbooks import report, template
+from reference.text import fmt_vn, vn_number
 from tests.helpers import sql_rows
 from workbooks import narrative
 from workbooks.model import ERROR
@@ -279,7 +280,9 @@ def test_money_and_exact_counts():
     assert narrative.amount_words(163, "hội nghị", "count") == "163"
     assert narrative.amount_words(20_115, "suất", "count") == "20.115"
     assert narrative.amount_words(44_870, "lượt người", "count") == "gần 45.000"
-    assert narrative.vn_number(1_234_567.25) == "1.234.567,3"
+    assert vn_number(1_234_567.25, 1) == "1.234.567,3"  # half up, not half to even
+    assert vn_number(7_150.5) == "7.150,5" and vn_number(45_000) == "45.000"
+    assert fmt_vn(0.125) == "0,13" and fmt_vn(None) == "(trống)"
 
 
 def test_change_and_task_words():

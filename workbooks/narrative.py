@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from reference.periods import parse_period, same_period_last_year
-from reference.text import fold
-from workbooks.writer import vn_number_text
+from reference.text import fold, vn_number
 
 if TYPE_CHECKING:
     from workbooks.review_report import ReviewData
@@ -52,11 +51,6 @@ class Paragraph:
 # --- numbers -------------------------------------------------------------------------
 
 
-def vn_number(value: float, decimals: int = 1) -> str:
-    """``45000`` -> ``45.000``; ``7236.5`` -> ``7.236,5`` (at most ``decimals`` decimals)."""
-    return vn_number_text(_round(value, Decimal(1).scaleb(-decimals)), zero_as_dash=False)
-
-
 def _round(value: float, step: Decimal) -> float:
     """Round half up to a multiple of ``step`` (Python's round() rounds half to even)."""
     steps = (Decimal(repr(float(value))) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
@@ -70,7 +64,7 @@ def round_words(value: float) -> str:
     does not change needs no word (``62.000``).
     """
     if value < 10:
-        return vn_number(value)
+        return vn_number(value, 1)
     digits = len(str(int(value)))
     rounded = _round(value, Decimal(10) ** (digits - 2))
     if math.isclose(rounded, value, abs_tol=1e-9):
@@ -84,7 +78,7 @@ def money_words(million: float, approximate: bool = True) -> str:
     value, unit = (
         (million / 1000, "tỷ đồng") if million >= BILLION_FROM else (million, "triệu đồng")
     )
-    amount = round_words(value) if approximate else vn_number(value)
+    amount = round_words(value) if approximate else vn_number(value, 1)
     return f"{amount} {unit}"
 
 
@@ -97,7 +91,7 @@ def amount_words(value: float, unit: str, kind: str) -> str:
     """The number as the narrative writes it, with its rounding word if any."""
     if kind == "money":
         return money_words(value)
-    return round_words(value) if is_approximate(unit, kind) else vn_number(value)
+    return round_words(value) if is_approximate(unit, kind) else vn_number(value, 1)
 
 
 def change_words(pct: float | None) -> str:
@@ -106,7 +100,7 @@ def change_words(pct: float | None) -> str:
         return ""
     if round(pct, 1) == 0:
         return "bằng cùng kỳ"
-    return f"{'tăng' if pct > 0 else 'giảm'} {vn_number(abs(pct))}%"
+    return f"{'tăng' if pct > 0 else 'giảm'} {vn_number(abs(pct), 1)}%"
 
 
 def fraction_words(done: int, total: int) -> str:

@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
 from reference.catalog import District
+from reference.text import vn_number
 
 Value = int | float | str | None
 
@@ -140,13 +141,8 @@ def district_header(district: District, style: str) -> str:
 
 
 def vn_number_text(value: float, zero_as_dash: bool = True) -> str:
-    """Vietnamese number text: dots group thousands, comma marks decimals."""
-    if value == 0 and zero_as_dash:
-        return "-"
-    rounded = round(float(value), 6)
-    whole, _, fraction = f"{rounded:f}".rstrip("0").rstrip(".").partition(".")
-    grouped = f"{int(whole):,}".replace(",", ".")
-    return f"{grouped},{fraction}" if fraction else grouped
+    """A value typed as Vietnamese number text, as some clerks do (``-`` for zero)."""
+    return "-" if value == 0 and zero_as_dash else vn_number(value)
 
 
 def vn_date_text(day: date) -> str:

@@ -122,8 +122,13 @@ def _code(value: int, width: int) -> str:
     return str(value).zfill(width)
 
 
+def _clean(name: str) -> str:
+    """NFC, single spaces: the source has a few doubled ones ("Xã  Xuân Giang")."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
 def _short(name: str) -> str:
-    return _PREFIX.sub("", unicodedata.normalize("NFC", name)).strip()
+    return _PREFIX.sub("", _clean(name)).strip()
 
 
 def build(new: list[dict], old: list[dict], mapping: list[dict]) -> tuple[list, list]:
@@ -155,13 +160,20 @@ def build(new: list[dict], old: list[dict], mapping: list[dict]) -> tuple[list, 
         new_code = _code(unit["code"], 5)
         parts[new_code][(old_province, old_district)] += 1
         crosswalk.append(
-            [_code(ward["code"], 5), ward["name"], "commune", old_district, new_code, unit["name"]]
+            [
+                _code(ward["code"], 5),
+                _clean(ward["name"]),
+                "commune",
+                old_district,
+                new_code,
+                _clean(unit["name"]),
+            ]
         )
     district_pairs = sorted({(r[3], r[4], r[5]) for r in crosswalk})
     for old_district, new_code, new_name in district_pairs:
         province_code, district_name = old_districts[old_district]
         crosswalk.append(
-            [old_district, district_name, "district", province_code, new_code, new_name]
+            [old_district, _clean(district_name), "district", province_code, new_code, new_name]
         )
     communes = [_commune(unit, parts[_code(unit["code"], 5)]) for unit in province["wards"]]
     communes.sort(key=lambda r: r[0])
@@ -191,7 +203,7 @@ def _commune(unit: dict, parts: Counter) -> list[str]:
         ";".join(districts),
         "true" if spans else "false",
         rollup,
-        unicodedata.normalize("NFC", unit["name"]),
+        _clean(unit["name"]),
     ]
 
 

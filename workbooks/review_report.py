@@ -551,7 +551,7 @@ def _commune_rows(ws, row, indicators, communes, table, are_values) -> int:
         for commune in group.itertuples():
             row, number = row + 1, number + 1
             _put(ws, row, 1, number)
-            name = " ".join(str(commune.unit_name).split())  # the source has "Xã  Xuân Giang"
+            name = str(commune.unit_name)
             _put(ws, row, 2, f"{name} (*)" if commune.spans else name)
             for col, ind in enumerate(indicators.itertuples(), start=3):
                 code = ind.indicator_code

@@ -6,13 +6,13 @@ Warnings never block loading; they tell the agency and the analysts what to look
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
 from expectations.completeness import is_empty, is_filled
 from reference import Catalog
-from reference.periods import parse_period
+from reference.periods import Period, parse_period
 from reference.text import fmt_vn
 from workbooks.model import WARNING, ParsedWorkbook, Problem
 
@@ -112,6 +112,7 @@ def outlier_problems(
     if parts.empty:
         return []
     known = _history_index(history)
+    mergers = _mergers(catalog)
     names = {d.code: d.label for d in catalog.districts}
     columns = ("file_index", "district_code", "indicator_code", "value", "sheet", "cell")
     rows = zip(*(parts[c].tolist() for c in columns), strict=True)
@@ -126,7 +127,7 @@ def outlier_problems(
         period = parse_period(workbook.period_code)
         for _, district, code, value, sheet, cell in by_file[file_index]:
             key = (workbook.agency_code, district, code, period.period_type)
-            past = [v for start, v in known[key].items() if start < period.start_date]
+            past = _past(known, mergers, key, period)
             indicator = catalog.indicators.get(code)
             if indicator and is_outlier(value, past, indicator.outlier_threshold):
                 message = _outlier_message(
@@ -144,6 +145,34 @@ def outlier_problems(
                 key = (workbook.agency_code, district, code, period.period_type)
                 known[key][period.start_date] = value
     return problems
+
+
+def _mergers(catalog: Catalog) -> dict[str, tuple[date, list[str]]]:
+    """Units that took over others (``district_crosswalk.csv``): code -> (from, parts)."""
+    mergers: dict[str, tuple[date, list[str]]] = {}
+    for row in catalog.crosswalk:
+        since = date.fromisoformat(row["to_valid_from"])
+        mergers.setdefault(row["to_code"], (since, []))[1].append(row["from_code"])
+    return mergers
+
+
+def _past(known: dict, mergers: dict, key: tuple, period: Period) -> list[float]:
+    """The unit's values of earlier periods of the same type. Before a unit took over
+    others (thành phố Hoa Lư from 2025: the old 369 and 374), its past is the sum of
+    theirs, so a merged unit is not an outlier against one of its parts."""
+    agency, district, code, period_type = key
+    since, parts = mergers.get(district, (None, []))
+    if since is None or period.start_date < since:
+        return [v for start, v in known[key].items() if start < period.start_date]
+    summed: dict[date, float] = defaultdict(float)
+    for part in parts:
+        for start, value in known[(agency, part, code, period_type)].items():
+            if start < since:
+                summed[start] += value
+    for start, value in known[key].items():
+        if start >= since:
+            summed[start] = value
+    return [v for start, v in summed.items() if start < period.start_date]
 
 
 def _history_index(history: pd.DataFrame | None) -> dict:

@@ -2,9 +2,10 @@
 
 So that ``chitieu demo`` shows a current half year (2026S1) beside its same period last
 year (2025S1). 2025S1 continues each cell's trend on the seven districts of that half
-(thành phố Hoa Lư under code 374 carries the old huyện Hoa Lư's figures, and TP Ninh
-Bình's cells end with it), in the wide layout, so no value is an outlier against its
-history. From 2025S2 every agency reports per commune or ward of the merged province in
+(thành phố Hoa Lư under code 374 carries the sum of TP Ninh Bình's and the old huyện
+Hoa Lư's figures, as the outlier rule sums their past), in the wide layout, so no value
+is an outlier against its history.
+From 2025S2 every agency reports per commune or ward of the merged province in
 the long layout: the merged province is about three former ones, so each agency's
 2019S1 total is scaled up and spread over a share of the 129 units, derived indicators
 follow their base at a per-cell rate within the catalogue's rules, and 2026S1 moves each
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from datetime import date
 
 from reference.catalog import Catalog
 from reference.periods import parse_period
@@ -49,8 +51,9 @@ def recent_values(
     for agency in sorted(latest):
         rng = random.Random(f"{seed}/recent/{agency}")
         mine = latest[agency]
+        on_2025_map = _onto_successors(catalog, mine, parse_period(DISTRICT_HALF))
         by_half[DISTRICT_HALF][agency] = _drifted(
-            catalog, rng, mine, derived, small_below, districts | province
+            catalog, rng, on_2025_map, derived, small_below, districts | province
         )
         base = _commune_base(catalog, rng, mine, derived)
         growth = _grown(rng, base)
@@ -86,6 +89,20 @@ def _drifted(
             money = round(values[ind, unit] * price) if value else latest[money_of[ind], unit]
             values[money_of[ind], unit] = max(money, 1 if values[ind, unit] else 0)
     return values
+
+
+def _onto_successors(catalog: Catalog, latest: Values, period) -> Values:
+    """Cells of units that another took over by ``period`` summed onto it (TP Ninh Bình
+    and huyện Hoa Lư onto thành phố Hoa Lư, ``district_crosswalk.csv``)."""
+    successor = {
+        row["from_code"]: row["to_code"]
+        for row in catalog.crosswalk
+        if date.fromisoformat(row["to_valid_from"]) <= period.start_date
+    }
+    merged: Values = defaultdict(int)
+    for (ind, unit), value in sorted(latest.items()):
+        merged[ind, successor.get(unit, unit)] += value
+    return dict(merged)
 
 
 def _is_money(catalog: Catalog, code: str) -> bool:

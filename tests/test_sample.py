@@ -356,6 +356,18 @@ def test_cross_indicator_rules_hold_per_agency_district(inbox: Inbox) -> None:
                     )
 
 
+def _cells_before(cell: tuple[str, str], now: date, then: date) -> list[tuple[str, str]]:
+    """The cells that ``cell`` (indicator, district) was made of at ``then``: a unit that
+    took over others (``district_crosswalk.csv``) is the sum of theirs before."""
+    indicator, district = cell
+    parts = [
+        (indicator, row["from_code"])
+        for row in CATALOG.crosswalk
+        if row["to_code"] == district and then < date.fromisoformat(row["to_valid_from"]) <= now
+    ]
+    return parts or [cell]
+
+
 def test_no_value_is_an_outlier_against_its_history(inbox: Inbox) -> None:
     """Modified z-score (median/MAD) of each value against the in-force earlier halves."""
     halves = SAMPLE_HALVES
@@ -363,11 +375,13 @@ def test_no_value_is_an_outlier_against_its_history(inbox: Inbox) -> None:
         earlier = halves[: halves.index(read.period)]
         if len(earlier) < 2:
             continue
+        start = parse_period(read.period).start_date
         for cell, value in read.values.items():
             history = [
-                inbox.in_force[read.agency, h].values[cell]
+                sum(inbox.in_force[read.agency, h].values[part] for part in parts)
                 for h in earlier
-                if cell in inbox.in_force[read.agency, h].values
+                if (parts := _cells_before(cell, start, parse_period(h).start_date))
+                and all(part in inbox.in_force[read.agency, h].values for part in parts)
             ]
             if len(history) < 2:
                 continue

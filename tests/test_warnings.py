@@ -155,3 +155,29 @@ def test_warning_rules_of_the_catalogue(tmp_path):
         if i["rule"] == "validation_rule"
     )
     assert flagged == [("[VR03", "373"), ("[VR05", "373"), ("[VR06", "376")]
+
+
+def test_a_merged_unit_is_judged_against_the_sum_of_the_units_it_took_over(tmp_path):
+    """Thành phố Hoa Lư (374 from 2025) took over TP Ninh Bình (369) and huyện Hoa Lư (the
+    old 374): its 2025 figure is about their sum, not an outlier against one of them."""
+    home = tmp_path / "home"
+    (home / "inbox").mkdir(parents=True)
+    for year, halves in ((2023, "S1 S2"), (2024, "S1 S2")):
+        for n, half in enumerate(halves.split()):
+            period = f"{year}{half}"
+            rows = [indicator_row("TT_HOI_NGHI", {"369": 30 + n, "374": 10})]
+            make_submission(
+                home / "inbox" / f"{period}.xlsx", agency="CA", period=period, rows=rows
+            )
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    merged = [indicator_row("TT_HOI_NGHI", {"374": 41, "370": 0})]
+    make_submission(home / "inbox" / "2025S1.xlsx", agency="CA", period="2025S1", rows=merged)
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    found = sql_rows(
+        home,
+        "select i.rule, i.district_code from dq_issue i join etl_submission s "
+        "using (submission_id) where s.period_code = '2025S1' and i.rule = 'outlier'",
+    )
+    assert found == []
+    # Against huyện Hoa Lư's own past (10 every half) the same 41 would be flagged.
+    assert is_outlier(41, [10, 10, 10, 10], 3.5)

@@ -38,7 +38,9 @@ WHERE h.submission_id = r.submission_id;
 DELETE FROM fact_indicator_value
 WHERE submission_id IN (SELECT submission_id FROM touched_submission);
 
-INSERT INTO fact_indicator_value
+INSERT INTO fact_indicator_value (
+    agency_key, district_key, period_key, indicator_key, value, submission_id, sheet, cell
+)
 SELECT h.agency_key, h.district_key, h.period_key, h.indicator_key, h.value, h.submission_id,
        h.sheet, h.cell
 FROM fact_indicator_value_history AS h
@@ -47,7 +49,10 @@ JOIN ranked_submission AS r ON r.submission_id = h.submission_id AND r.recency =
 DELETE FROM fact_task
 WHERE submission_id IN (SELECT submission_id FROM touched_submission);
 
-INSERT INTO fact_task
+INSERT INTO fact_task (
+    agency_key, period_key, task_no, task_name, task_kind, status, lead_agency_code, deadline,
+    note, submission_id
+)
 SELECT h.agency_key, h.period_key, h.task_no, h.task_name, h.task_kind, h.status,
        h.lead_agency_code, h.deadline, h.note, h.submission_id
 FROM fact_task_history AS h

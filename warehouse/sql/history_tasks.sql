@@ -1,5 +1,8 @@
 -- Attach dimension keys to the accepted tasks of this batch (`batch_tasks`).
-INSERT INTO fact_task_history
+INSERT INTO fact_task_history (
+    submission_id, agency_key, period_key, task_no, task_name, task_kind, status,
+    lead_agency_code, deadline, note, sheet, cell, valid_from, valid_to
+)
 SELECT
     t.submission_id,
     a.agency_key,

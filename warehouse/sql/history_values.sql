@@ -1,6 +1,9 @@
 -- Attach dimension keys to the accepted values of this batch (`batch_values`).
 -- A district row is chosen by code and by the validity that covers the period.
-INSERT INTO fact_indicator_value_history
+INSERT INTO fact_indicator_value_history (
+    submission_id, agency_key, district_key, period_key, indicator_key, value, sheet, cell,
+    valid_from, valid_to
+)
 SELECT
     v.submission_id,
     a.agency_key,

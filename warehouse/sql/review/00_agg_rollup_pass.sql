@@ -13,11 +13,13 @@ WHERE NOT EXISTS (
 GROUP BY c.agency_key, pp.parent_code, pp.n_parts
 HAVING count(DISTINCT c.period_code) = pp.n_parts;
 
-INSERT INTO agg_indicator_value
+INSERT INTO agg_indicator_value (
+    agency_key, district_key, period_code, indicator_key, value, derived
+)
 SELECT v.agency_key, v.district_key, pp.parent_code, v.indicator_key, sum(v.value), true
 FROM agg_indicator_value AS v
 JOIN period_part AS pp ON pp.child_code = v.period_code
 JOIN new_cover AS n ON n.agency_key = v.agency_key AND n.period_code = pp.parent_code
 GROUP BY ALL;
 
-INSERT INTO agg_cover SELECT * FROM new_cover;
+INSERT INTO agg_cover BY NAME SELECT * FROM new_cover;

@@ -3,8 +3,7 @@
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from assets.periods import period_partitions, period_review_workbook
-
-REFRESH_JOB_NAME = "refresh"
+from orchestration.instance import REFRESH_JOB_NAME
 
 refresh_job = define_asset_job(
     REFRESH_JOB_NAME,

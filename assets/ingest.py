@@ -34,7 +34,7 @@ from workbooks.reader import read_workbook
 def inbox_files(context: AssetExecutionContext, refresh: RefreshResource) -> Output[Triage]:
     """Files in the inbox, split into new, duplicate and already recorded; all archived."""
     home = refresh.paths
-    with refresh.connect() as con:
+    with refresh.read() as con:
         triage = triage_arrivals(con, scan_inbox(home))
     for arrival in [*triage.new, *(a for a, _ in triage.duplicates)]:
         archive(home, arrival)

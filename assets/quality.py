@@ -14,7 +14,6 @@ from assets.resources import RefreshResource
 from reference.periods import parse_period
 from warehouse.home import Home
 from warehouse.load import DUPLICATE, Submission
-from workbooks.feedback import FeedbackJob, write_feedback_batch
 
 
 def feedback_path(home: Home, submission: Submission):
@@ -26,6 +25,8 @@ def feedback_workbooks(
     refresh: RefreshResource, validated_submissions: list[Submission]
 ) -> Output[dict[str, str]]:
     """For every submission with problems, its workbook with the bad cells marked."""
+    from workbooks.feedback import FeedbackJob, write_feedback_batch  # openpyxl: only here
+
     home, catalog = refresh.paths, refresh.catalog
     jobs = {}
     for submission in validated_submissions:

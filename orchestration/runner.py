@@ -5,6 +5,7 @@ from datetime import date
 
 from orchestration.instance import open_instance
 from warehouse.home import Home
+from warehouse.inbox import inbox_paths
 from warehouse.store import connect_readonly
 
 
@@ -23,12 +24,19 @@ class RefreshSummary:
 def run_refresh(
     home: Home, today: date | None = None, log_level: str = "WARNING", progress: bool = False
 ) -> RefreshSummary:
-    """Execute the same job the schedule runs; the warehouse changes only if it succeeds."""
+    """Execute the same job the schedule runs; the warehouse changes only if it succeeds.
+
+    With an empty inbox only the steps of NOTHING_ARRIVED_ASSETS run (a run of the same
+    job, recorded as such), so the daily run that finds nothing costs almost nothing.
+    """
     from orchestration.definitions import defs
+    from orchestration.jobs import NOTHING_ARRIVED_ASSETS
 
     home.ensure()
     config = {"home": str(home.root), "today": today.isoformat() if today else ""}
     job = defs.resolve_job_def("refresh")
+    selection = None if inbox_paths(home) else NOTHING_ARRIVED_ASSETS
+    steps = len(selection) if selection else len(job.nodes_in_topological_order)
     with open_instance(home) as instance:
         result = job.execute_in_process(
             run_config={
@@ -38,18 +46,19 @@ def run_refresh(
                     "progress": {
                         "config": {
                             "enabled": progress,
-                            "total_steps": len(job.nodes_in_topological_order),
+                            "total_steps": steps,
                         }
                     },
                 },
             },
             instance=instance,
             raise_on_error=False,
+            asset_selection=selection,
         )
     summary = RefreshSummary(
         result.run_id,
         result.success,
-        published=result.is_node_success("published_warehouse"),
+        published=selection is None and result.is_node_success("published_warehouse"),
         failed_steps=sorted(result.get_failed_step_keys()),
     )
     if home.warehouse.exists():

@@ -76,3 +76,45 @@ def test_workbook_and_export_commands_import_no_dagster(demo_home, tmp_path, arg
 def test_the_help_listing_matches_each_command(demo_home):
     for name, (_, first_line) in COMMANDS.items():
         assert inspect.cleandoc(load_command(name).help).split("\n\n")[0] == first_line
+
+
+def test_a_run_with_an_empty_inbox_is_a_run_that_only_retries_alerts(demo_copy):
+    """The daily run that finds nothing: a run of `refresh`, no GE, no copy, no rebuild."""
+    from alerts import build_alert, enqueue, pending
+    from orchestration.cli_status import collect
+    from warehouse.home import Home
+
+    alert = build_alert(
+        file_sha256="ab" * 32,
+        file_name="late.xlsx",
+        status="rejected",
+        problems=[{"rule": "bad_period", "severity": "error", "message": "?", "cell": "B2"}],
+        agency_code="HND",
+        agency_name="Hội Nông dân tỉnh",
+        period_code="2019S1",
+    )
+    log = demo_copy / "alerts" / "alerts.jsonl"
+    assert enqueue([alert], demo_copy) == 1
+    assert "late.xlsx" not in (log.read_text(encoding="utf-8") if log.exists() else "")
+    warehouse = demo_copy / "warehouse.duckdb"
+    before = (warehouse.read_bytes(), warehouse.stat().st_mtime_ns)
+    last = collect(Home(demo_copy)).last_dagster_run["run_id"]
+
+    found = heavy_imports(demo_copy, "run", "--today", TODAY)
+
+    assert not found & {"great_expectations", "pandas", "openpyxl"}, found
+    assert (warehouse.read_bytes(), warehouse.stat().st_mtime_ns) == before
+    assert list((demo_copy / "staging").iterdir()) == []
+    run = collect(Home(demo_copy)).last_dagster_run
+    assert run["run_id"] != last and run["status"] == "SUCCESS"
+    assert pending(demo_copy) == []  # the queued alert was delivered (log channel)
+    assert "late.xlsx" in log.read_text(encoding="utf-8")
+
+
+def test_a_run_with_files_in_the_inbox_is_the_whole_refresh(demo_copy):
+    from tests.factories import make_submission
+
+    make_submission(demo_copy / "inbox" / "2019S1_HND_moi.xlsx", agency="HND")
+    found = heavy_imports(demo_copy, "run", "--today", TODAY)
+    assert {"great_expectations", "pandas", "openpyxl"} <= found
+    assert list((demo_copy / "inbox").iterdir()) == []

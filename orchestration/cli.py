@@ -57,7 +57,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        if ctx.resilient_parsing or _listing(ctx):
+        if _listing(ctx):
             return _Stub(cmd_name, help=COMMANDS[cmd_name][1])
         return load_command(cmd_name)
 

@@ -51,6 +51,7 @@ def test_analyst_commands_import_no_heavy_package(demo_home, args):
     assert heavy_imports(demo_home, *args) == set()
 
 
+@pytest.mark.slow  # imports Great Expectations in a fresh process
 def test_check_imports_no_dagster(demo_home, tmp_path):
     from reference import load_catalog
     from workbooks.template import write_template
@@ -111,6 +112,7 @@ def test_a_run_with_an_empty_inbox_is_a_run_that_only_retries_alerts(demo_copy):
     assert "late.xlsx" in log.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # a whole refresh with Great Expectations in a fresh process
 def test_a_run_with_files_in_the_inbox_is_the_whole_refresh(demo_copy):
     from tests.factories import make_submission
 

@@ -15,6 +15,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from reference import Catalog, load_catalog
+from warehouse.freshness import record_reference, reference_digest
 from warehouse.home import Home
 from warehouse.store import StagedWarehouse, connect_readonly_file, is_current, refresh_lock
 
@@ -42,6 +43,7 @@ class RefreshResource(ProjectResource):
     """Where the refresh works: a private copy of the warehouse, under the writer's lock."""
 
     _staged: StagedWarehouse | None = PrivateAttr(default=None)
+    _reference: str = PrivateAttr(default="")
 
     @contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator["RefreshResource"]:
@@ -50,6 +52,7 @@ class RefreshResource(ProjectResource):
             staged = StagedWarehouse(home, context.run_id or "adhoc")
             staged.discard_stale()
             self._staged = staged
+            self._reference = reference_digest()  # before any step reads the catalogue
             try:
                 yield self
             finally:
@@ -77,3 +80,4 @@ class RefreshResource(ProjectResource):
 
     def publish(self) -> None:
         self._staged.publish()
+        record_reference(self.paths, self._reference)

@@ -12,9 +12,10 @@ refresh_job = define_asset_job(
     description="Pick up the inbox, validate, load, and rebuild the review tables.",
 )
 
-# When the inbox is empty (the daily schedule's usual case) the refresh job runs only
-# this step: alerts still due are retried. Nothing is copied, validated or rebuilt, since
-# nothing arrived; the run is still a run of `refresh` in the instance (`chitieu status`).
+# When there is nothing to do (the daily schedule's usual case: an empty inbox, and the
+# reference data and schema as last published; warehouse/freshness.py) the refresh job
+# runs only this step: alerts still due are retried. Nothing is copied, validated or
+# rebuilt; the run is still a run of `refresh` in the instance (`chitieu status`).
 NOTHING_ARRIVED_ASSETS = [AssetKey("delivered_alerts")]
 
 period_reports_job = define_asset_job(

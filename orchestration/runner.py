@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from orchestration.instance import open_instance
+from warehouse.freshness import nothing_to_do
 from warehouse.home import Home
-from warehouse.inbox import inbox_paths
 from warehouse.store import connect_readonly
 
 
@@ -26,8 +26,9 @@ def run_refresh(
 ) -> RefreshSummary:
     """Execute the same job the schedule runs; the warehouse changes only if it succeeds.
 
-    With an empty inbox only the steps of NOTHING_ARRIVED_ASSETS run (a run of the same
-    job, recorded as such), so the daily run that finds nothing costs almost nothing.
+    With nothing to do (empty inbox, reference data and schema as last published) only
+    the steps of NOTHING_ARRIVED_ASSETS run (a run of the same job, recorded as such), so
+    the daily run that finds nothing costs almost nothing.
     """
     from orchestration.definitions import defs
     from orchestration.jobs import NOTHING_ARRIVED_ASSETS
@@ -35,7 +36,7 @@ def run_refresh(
     home.ensure()
     config = {"home": str(home.root), "today": today.isoformat() if today else ""}
     job = defs.resolve_job_def("refresh")
-    selection = None if inbox_paths(home) else NOTHING_ARRIVED_ASSETS
+    selection = NOTHING_ARRIVED_ASSETS if nothing_to_do(home) else None
     steps = len(selection) if selection else len(job.nodes_in_topological_order)
     with open_instance(home) as instance:
         result = job.execute_in_process(

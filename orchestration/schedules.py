@@ -3,14 +3,14 @@
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleDefinition, ScheduleEvaluationContext
 
 from orchestration.jobs import NOTHING_ARRIVED_ASSETS, refresh_job
+from warehouse.freshness import nothing_to_do
 from warehouse.home import Home
-from warehouse.inbox import inbox_paths
 
 
 def _refresh_request(context: ScheduleEvaluationContext) -> RunRequest:
-    """The whole refresh when files wait in the inbox; else only its alert retries."""
-    arrived = bool(inbox_paths(Home.from_env()))
-    return RunRequest(asset_selection=None if arrived else NOTHING_ARRIVED_ASSETS)
+    """The whole refresh when there is something to do; else only its alert retries."""
+    quiet = nothing_to_do(Home.from_env())
+    return RunRequest(asset_selection=NOTHING_ARRIVED_ASSETS if quiet else None)
 
 
 daily_refresh = ScheduleDefinition(

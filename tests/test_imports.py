@@ -120,3 +120,30 @@ def test_a_run_with_files_in_the_inbox_is_the_whole_refresh(demo_copy):
     found = heavy_imports(demo_copy, "run", "--today", TODAY)
     assert {"great_expectations", "pandas", "openpyxl"} <= found
     assert list((demo_copy / "inbox").iterdir()) == []
+
+
+def test_nothing_to_do_only_when_inbox_reference_and_schema_are_as_published(
+    demo_copy, tmp_path, monkeypatch
+):
+    import shutil
+
+    from reference.catalog import DEFAULT_DIR
+    from warehouse.freshness import STAMP_NAME, nothing_to_do
+    from warehouse.home import Home
+
+    home = Home(demo_copy)
+    assert nothing_to_do(home)
+    waiting = demo_copy / "inbox" / "new.xlsx"
+    waiting.write_bytes(b"not yet read")
+    assert not nothing_to_do(home)
+    waiting.unlink()
+    edited = tmp_path / "reference"
+    shutil.copytree(DEFAULT_DIR, edited)
+    with open(edited / "agencies.csv", "a", encoding="utf-8") as handle:
+        handle.write("\n")
+    monkeypatch.setenv("CHITIEU_REFERENCE_DIR", str(edited))
+    assert not nothing_to_do(home)
+    monkeypatch.delenv("CHITIEU_REFERENCE_DIR")
+    assert nothing_to_do(home)
+    (demo_copy / STAMP_NAME).unlink()  # e.g. a crash between publishing and recording
+    assert not nothing_to_do(home)

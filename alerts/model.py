@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from alerts.settings import is_email
+from workbooks.model import SEVERITY_VI
 
 AlertKind = Literal["rejected", "warnings"]
 KINDS: tuple[str, ...] = ("rejected", "warnings")
@@ -18,7 +19,6 @@ VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 PROBLEM_KEYS = ("severity", "rule", "sheet", "cell", "message")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 
 
 @dataclass
@@ -196,7 +196,7 @@ def _problem_lines(alert: Alert) -> list[str]:
     shown = alert.first_problems
     lines = [f"Các vấn đề đầu tiên ({len(shown)}/{total}):"]
     for number, p in enumerate(shown, start=1):
-        severity = _SEVERITY_VI.get(p.get("severity") or "", p.get("severity") or "")
+        severity = SEVERITY_VI.get(p.get("severity") or "", p.get("severity") or "")
         rule = f" [{p['rule']}]" if p.get("rule") else ""
         where = cell_ref(p.get("sheet"), p.get("cell"))
         lines.append(f"{number}. {severity}{rule} {where}: {one_line(p.get('message') or '', 500)}")

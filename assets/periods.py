@@ -1,11 +1,13 @@
 """Per-period review workbooks, partitioned by reporting period.
 
-Analysts re-run or backfill one period from the UI; the inbox sensor adds a partition
-for every period the warehouse holds.
+Analysts re-run or backfill one period from the UI; every refresh adds a partition
+for each period the published warehouse holds, whoever started it (CLI, schedule,
+sensor), so the partitions are there after ``chitieu demo``.
 """
 
 from dagster import (
     AssetExecutionContext,
+    DagsterInstance,
     DynamicPartitionsDefinition,
     Failure,
     MaterializeResult,
@@ -18,9 +20,19 @@ from assets.review import markdown_table
 from warehouse.store import connect_readonly
 
 period_partitions = DynamicPartitionsDefinition(name="period")
+PUBLISH_GROUP = "publish"  # what follows publishing: after the review group, never before
 
 
-@asset(partitions_def=period_partitions, group_name="review", deps=["published_warehouse"])
+def add_period_partitions(instance: DagsterInstance, periods: list[str]) -> list[str]:
+    """Add the partitions of ``periods`` that the instance lacks; return those added."""
+    known = set(instance.get_dynamic_partitions(period_partitions.name))
+    new = [code for code in periods if code not in known]
+    if new:
+        instance.add_dynamic_partitions(period_partitions.name, new)
+    return new
+
+
+@asset(partitions_def=period_partitions, group_name=PUBLISH_GROUP, deps=["published_warehouse"])
 def period_review_workbook(
     context: AssetExecutionContext, project: ProjectResource
 ) -> MaterializeResult:

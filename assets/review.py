@@ -3,7 +3,12 @@
 from dagster import AssetKey, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
 from assets.resources import RefreshResource
-from warehouse.review import REVIEW_TABLES, build_review_table, build_rollup
+from warehouse.review import (
+    REVIEW_TABLES,
+    build_review_table,
+    build_rollup,
+    describe_review_table,
+)
 
 PREVIEW_ROWS = 10
 # Review tables built from other review tables rather than from the rollup alone.
@@ -37,6 +42,7 @@ def _review_asset(table: str) -> AssetsDefinition:
         name=table,
         group_name="review",
         deps=["agg_indicator_value", "warehouse_facts", *BUILT_FROM.get(table, [])],
+        description=f"{describe_review_table(table)} (`{table}`, warehouse.md)",
     )
     def _build(refresh: RefreshResource) -> MaterializeResult:
         with refresh.connect() as con:
@@ -49,7 +55,6 @@ def _review_asset(table: str) -> AssetsDefinition:
             }
         )
 
-    _build.__doc__ = f"The review table `{table}` (warehouse.md)."
     return _build
 
 

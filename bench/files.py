@@ -21,6 +21,7 @@ from pathlib import Path
 from reference.catalog import Catalog, load_catalog
 from reference.periods import parse_period
 from sample.generate import (
+    HALVES,
     VIETNAM,
     PlannedFile,
     check_rules,
@@ -63,10 +64,11 @@ def plan_bench(count: int, agencies: list[str]) -> list[BenchFile]:
 
 
 def _bases(catalog: Catalog) -> dict[str, list[PlannedFile]]:
-    """Per agency, its accepted sample files (no duplicate, no defect)."""
+    """Per agency, its accepted sample files (no duplicate, no defect) of the halves on the
+    district map of 2000-2024 (not 2025 on: other units, and the long layout)."""
     latest: dict[tuple[str, str], PlannedFile] = {}
     for planned in plan_sample(catalog):
-        if planned.copy_of is None and not planned.overrides:
+        if planned.half in HALVES and planned.copy_of is None and not planned.overrides:
             latest[planned.agency, planned.half] = planned  # received order: keeps the last
     bases: dict[str, list[PlannedFile]] = {}
     for (agency, _), planned in sorted(latest.items()):

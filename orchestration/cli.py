@@ -18,7 +18,8 @@ COMMANDS = {
     "check": ("orchestration.cli_check", "Dry run: validate workbooks without loading them."),
     "demo": (
         "orchestration.cli_refresh",
-        "Write the bundled sample submissions (2017S1-2019S1) to the inbox, then run.",
+        "Write the bundled sample submissions (2017S1-2019S1, 2025S1-2026S1) to the inbox, then"
+        " run.",
     ),
     "export": (
         "orchestration.cli_export",

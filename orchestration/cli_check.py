@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from orchestration.options import today_option
+from orchestration.options import home_option, today_option
 from warehouse.inbox import LOCAL_TZ
 from workbooks.model import ISSUE_FIELDS
 
@@ -18,10 +18,12 @@ from workbooks.model import ISSUE_FIELDS
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
 @today_option
-def check(files: tuple[Path, ...], as_json: bool, today) -> None:
+@home_option
+def check(files: tuple[Path, ...], as_json: bool, today, home: str | None) -> None:
     """Dry run: validate workbooks without loading them.
 
     Exit status: 0 if no file has an error, 1 if one has, 2 on a usage error.
+    The outlier rule compares with the figures in force in the home's warehouse, if any.
 
     Example:
 
@@ -39,7 +41,7 @@ def check(files: tuple[Path, ...], as_json: bool, today) -> None:
         for path in files
     ]
     agencies = {workbook.agency_code for workbook in parsed if workbook.agency_code}
-    problems = validate_batch(parsed, catalog, arrivals, _history(agencies))
+    problems = validate_batch(parsed, catalog, arrivals, _history(agencies, home))
     any_error = False
     for path, workbook, found in zip(files, parsed, problems, strict=True):
         rejected = any(p.severity == "error" for p in found)
@@ -55,14 +57,14 @@ def check(files: tuple[Path, ...], as_json: bool, today) -> None:
     sys.exit(1 if any_error else 0)
 
 
-def _history(agencies: set[str]):
+def _history(agencies: set[str], home: str | None):
     """Values in force in the warehouse, when there is one, for the outlier rule."""
     from warehouse.home import Home
     from warehouse.load import values_in_force
     from warehouse.store import WarehouseMissing, connect_readonly
 
     try:
-        with connect_readonly(Home.from_env()) as con:
+        with connect_readonly(Home.from_env(home)) as con:
             return values_in_force(con, agencies)
     except WarehouseMissing:
         return None

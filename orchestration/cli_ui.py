@@ -10,6 +10,7 @@ import click
 
 from orchestration.instance import ensure_dagster_home
 from orchestration.options import home_option
+from orchestration.sensors import SENSOR_ENV
 from warehouse.home import Home
 
 CODE_LOCATION = "chitieu"  # the same name as [tool.dagster], so run history lines up
@@ -29,8 +30,12 @@ def ensure_workspace(dagster_home: Path) -> Path:
     return workspace
 
 
-def dev_command(home: Home, port: int) -> tuple[list[str], dict[str, str]]:
-    """The `dagster dev` command line and environment for ``home``."""
+def dev_command(home: Home, port: int, sensor: bool = True) -> tuple[list[str], dict[str, str]]:
+    """The `dagster dev` command line and environment for ``home``.
+
+    ``sensor``: the inbox sensor starts running (until switched off in the UI, which
+    the instance remembers).
+    """
     dagster_home = ensure_dagster_home(home)
     workspace = ensure_workspace(dagster_home)
     # -W: hide the "use 'dg dev' instead" notice; dg is not part of this project.
@@ -42,6 +47,7 @@ def dev_command(home: Home, port: int) -> tuple[list[str], dict[str, str]]:
         "CHITIEU_HOME": str(home.root),
         "DAGSTER_HOME": str(dagster_home),
         "GX_ANALYTICS_ENABLED": os.environ.get("GX_ANALYTICS_ENABLED", "false"),
+        SENSOR_ENV: "on" if sensor else "off",
     }
     return command, env
 
@@ -73,14 +79,21 @@ def _serve(command: list[str], env: dict[str, str]) -> int:
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=3000, show_default=True, help="UI port."
 )
+@click.option(
+    "--sensor/--no-sensor",
+    default=True,
+    show_default=True,
+    help="Start the inbox sensor running (a refresh whenever the inbox changes).",
+)
 @home_option
-def ui(port: int, home: str | None) -> None:
+def ui(port: int, sensor: bool, home: str | None) -> None:
     """Start the Dagster UI and daemon, so the daily schedule and the inbox sensor run.
 
     Runs `dagster dev` on 127.0.0.1 with DAGSTER_HOME = CHITIEU_HOME/dagster (or
     $DAGSTER_HOME), where run history, schedule and sensor state persist between
     starts. A dagster.yaml (telemetry off) and a workspace.yaml are written there if
-    missing. Switch the schedule and the sensor on or off under Automation in the UI.
+    missing. The daily schedule and the inbox sensor run from the start (the sensor
+    not with --no-sensor); switch either on or off under Automation in the UI.
     Ctrl-C stops the webserver and the daemon cleanly. For a long-running server see
     docs/analysts.md.
 
@@ -90,7 +103,7 @@ def ui(port: int, home: str | None) -> None:
     """
     project = Home.from_env(home)
     project.ensure()
-    command, env = dev_command(project, port)
+    command, env = dev_command(project, port, sensor)
     click.echo(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
     code = _serve(command, env)
     if code not in (0, -signal.SIGINT):

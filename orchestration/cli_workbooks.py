@@ -38,8 +38,8 @@ def template(agency_code: str, period_code: str, output: Path) -> None:
         path = write_template(
             output, agency_code.strip().upper(), period_code.strip(), load_catalog()
         )
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
+    except ValueError as error:  # an unknown agency or period: a usage error (exit 2)
+        raise click.UsageError(str(error)) from error
     except OSError as error:
         raise click.ClickException(f"cannot write {output}: {error.strerror}") from error
     click.echo(f"wrote {path}")
@@ -67,8 +67,9 @@ def report(period_code: str, output: Path, home: str | None, as_of: datetime | N
     try:
         code = parse_period(period_code).code
     except ValueError as error:
-        raise click.ClickException(
-            f"{error}; use a code such as 201905, 2019Q2, 2019S1, 2019 or 2016-2021"
+        raise click.BadParameter(
+            f"{error}; use a code such as 201905, 2019Q2, 2019S1, 2019 or 2016-2021",
+            param_hint="--period",
         ) from error
     try:
         with open_warehouse(Home.from_env(home), as_of) as con:

@@ -32,11 +32,22 @@ def as_of_option(help_text: str):
     return decorate
 
 
+def _xlsx_only(_ctx: click.Context, _param: click.Parameter, path: Path) -> Path:
+    """Refuse another suffix rather than write an Excel workbook under a misleading name."""
+    if path.suffix.lower() != ".xlsx":
+        raise click.BadParameter(
+            f"{path.name!r}: this command writes an Excel workbook; name it .xlsx "
+            '(the review tables as CSV: `chitieu sql "select ..." --format csv`)'
+        )
+    return path
+
+
 def output_file_option(command):
     return click.option(
         "-o",
         "--output",
         required=True,
         type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        callback=_xlsx_only,
         help="The .xlsx file to write.",
     )(command)

@@ -19,5 +19,11 @@ daily_refresh = ScheduleDefinition(
     cron_schedule="0 6 * * *",
     execution_timezone="Asia/Ho_Chi_Minh",
     default_status=DefaultScheduleStatus.RUNNING,
+    description=(
+        "Every day at 06:00 Vietnam time: one `refresh` run (inbox, validation, load, "
+        "review tables, feedback, alerts), whether or not the sensor saw new files; "
+        "with an empty inbox and the reference data as last published, only its "
+        "alert retries (delivered_alerts)."
+    ),
     execution_fn=_refresh_request,
 )

@@ -1,55 +1,57 @@
 """Start a refresh when the inbox changes."""
 
 import hashlib
+import os
 
-import duckdb
-from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
+from dagster import (
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
 
-from assets.periods import period_partitions
 from orchestration.jobs import refresh_job
 from warehouse.home import Home
-from warehouse.inbox import inbox_paths
-from warehouse.store import WarehouseMissing, connect_readonly
+from warehouse.inbox import entry_signature, inbox_paths
+
+# `chitieu ui` sets this to "on" (its --no-sensor: "off"): under the UI the sensor runs
+# from the start. Elsewhere (tests, `dagster dev` run by hand) it starts stopped.
+SENSOR_ENV = "CHITIEU_INBOX_SENSOR"
 
 
 def inbox_fingerprint(home: Home) -> str | None:
     """A digest of the inbox's names, sizes and times; None when the inbox is empty."""
-    entries = sorted(
-        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in inbox_paths(home)
-    )
+    entries = sorted(entry_signature(p) for p in inbox_paths(home))
     return hashlib.sha256("\n".join(entries).encode()).hexdigest() if entries else None
 
 
-def warehouse_periods(home: Home) -> list[str]:
-    """Every period the review tables hold (reported or rolled up); none before a refresh."""
-    try:
-        with connect_readonly(home) as con:
-            rows = con.execute(
-                "SELECT DISTINCT period_code FROM review_indicator_totals ORDER BY 1"
-            ).fetchall()
-    except (WarehouseMissing, duckdb.Error):
-        return []
-    return [row[0] for row in rows]
+def default_sensor_status() -> DefaultSensorStatus:
+    on = os.environ.get(SENSOR_ENV, "").strip().lower() == "on"
+    return DefaultSensorStatus.RUNNING if on else DefaultSensorStatus.STOPPED
 
 
-@sensor(job=refresh_job, minimum_interval_seconds=60)
+@sensor(
+    job=refresh_job,
+    minimum_interval_seconds=60,
+    default_status=default_sensor_status(),
+    description=(
+        "Every minute: start one `refresh` run when the files in the inbox (names, sizes, "
+        "times) differ from the last state seen; skip otherwise. The refresh itself adds "
+        "the `period` partitions of what it loaded."
+    ),
+)
 def inbox_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
-    """One run per new state of the inbox, and a ``period`` partition per period loaded.
+    """One run per new state of the inbox.
 
     The cursor remembers the last inbox state seen; the run key is that state, so one
-    state never starts two runs.
+    state never starts two runs. Partitions are the refresh's business, so a tick either
+    starts a run or is truly skipped (it never reports "skipped" for work it did).
     """
-    home = Home.from_env()
-    known = set(context.instance.get_dynamic_partitions(period_partitions.name))
-    new_periods = [code for code in warehouse_periods(home) if code not in known]
-    partitions = [period_partitions.build_add_request(new_periods)] if new_periods else []
-    fingerprint = inbox_fingerprint(home)
-    if fingerprint is None or fingerprint == context.cursor:
-        if partitions:
-            return SensorResult(dynamic_partitions_requests=partitions)
+    fingerprint = inbox_fingerprint(Home.from_env())
+    if fingerprint is None:
+        return SkipReason("the inbox is empty")
+    if fingerprint == context.cursor:
         return SkipReason("nothing new in the inbox")
-    return SensorResult(
-        run_requests=[RunRequest(run_key=fingerprint)],
-        dynamic_partitions_requests=partitions,
-        cursor=fingerprint,
-    )
+    return SensorResult(run_requests=[RunRequest(run_key=fingerprint)], cursor=fingerprint)

@@ -16,7 +16,9 @@ from reference.periods import Period
 from reference.text import fold
 
 DEFAULT_DIR = Path(__file__).parent / "data"
-_DISTRICT_PREFIXES = re.compile(r"^(thanh pho|tp\.?|huyen|h\.|thi xa|tx\.?|quan|q\.)\s*")
+_DISTRICT_PREFIXES = re.compile(r"^(thanh pho|huyen|thi xa|quan)\s+|^(tp|tx)\.?\s*|^(h|q)\.\s*")
+_COMMUNE_PREFIXES = re.compile(r"^(thi tran|tt\.|phuong|p\.|xa)\s+|^(tt\.|p\.)")
+_CODE = re.compile(r"^0*(\d+)(\.0+)?$")
 _FAR_PAST, _FAR_FUTURE = date(1900, 1, 1), date(9999, 12, 31)
 
 
@@ -43,6 +45,18 @@ class District:
     valid_from: date
     valid_to: date | None
     change_note_vi: str
+    unit_level: str = "district"  # province, district or commune
+    former_province_code: str | None = None  # communes: the province before 2025-07-01
+    former_district_code: str | None = None  # communes: None when spanning several
+    former_district_codes: tuple[str, ...] = ()
+    spans_former_districts: bool = False
+    rollup_former_district_code: str | None = None  # carries a spanning unit's values
+    full_name: str = ""  # "Xã Gia Viễn"; districts keep their short name
+
+    @property
+    def label(self) -> str:
+        """The name as a clerk writes it: ``Xã Gia Viễn`` for a commune, ``Gia Viễn`` else."""
+        return self.full_name or self.name
 
     def exists_during(self, period: Period) -> bool:
         """True when the unit existed for the whole period."""
@@ -53,6 +67,10 @@ class District:
     @property
     def is_province_level(self) -> bool:
         return self.district_type == "cấp tỉnh"
+
+    @property
+    def is_commune(self) -> bool:
+        return self.unit_level == "commune"
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,8 @@ class Catalog:
     programs: list[dict[str, str]]
     crosswalk: list[dict[str, str]]
     _agency_keys: list[tuple[str, str, date, date]] = field(default_factory=list)
+    unit_crosswalk: list[dict[str, str]] = field(default_factory=list)  # old unit -> new unit
+    former_district_names: dict[str, str] = field(default_factory=dict)  # code -> full name
 
     # --- agencies -----------------------------------------------------------
     def match_agency(self, text: str, on: date | None = None) -> Agency | None:
@@ -113,21 +133,95 @@ class Catalog:
         return next(d for d in self.districts if d.is_province_level)
 
     def districts_for(self, period: Period) -> list[District]:
-        """District-level units that existed for the whole period, in code order."""
+        """Units below the province that existed for the whole period, in file order.
+
+        The districts up to 2025S1, the communes and wards of the merged province from 2025S2.
+        """
         return [d for d in self.districts if not d.is_province_level and d.exists_during(period)]
 
     def match_district(self, header: str, period: Period | None) -> DistrictMatch:
-        """Match a column header to a district-level unit existing during ``period``."""
-        key = _DISTRICT_PREFIXES.sub("", fold(header)).strip()
-        named = [d for d in self.districts if not d.is_province_level and fold(d.name) == key]
+        """Match a column header or row label to a unit below the province existing during
+        ``period``: a district (``TP Ninh Bình``) or a commune (``Xã Gia Viễn``, ``gia vien``)."""
+        level, key = _unit_key(header)
+        named = [
+            d
+            for d in self.districts
+            if not d.is_province_level
+            and fold(d.name) == key
+            and (level is None or d.unit_level == level)
+        ]
+        if not named and level != "district" and period is not None:
+            return self._old_commune(key, period)
+        return self._pick(named, period)
+
+    def _old_commune(self, key: str, period: Period) -> DistrictMatch:
+        """A commune abolished on 2025-07-01, named in a period that has the new communes."""
+        if not any(d.is_commune and d.exists_during(period) for d in self.districts):
+            return DistrictMatch(None)
+        successors = sorted(
+            {
+                r["new_name"]
+                for r in self.unit_crosswalk
+                if r["old_level"] == "commune" and _unit_key(r["old_name"])[1] == key
+            }
+        )
+        if not successors:
+            return DistrictMatch(None)
+        names = ", ".join(successors)
+        return DistrictMatch(None, f"là đơn vị cấp xã cũ; địa bàn nay thuộc {names}")
+
+    def match_district_code(self, code: object, period: Period | None) -> DistrictMatch:
+        """Match a GSO code (``373``, ``14464``, ``014464``, ``14464.0``) to a unit."""
+        found = _CODE.match(str(code if code is not None else "").strip())
+        if not found:
+            return DistrictMatch(None)
+        named = [d for d in self.districts if d.code.lstrip("0") == found.group(1)]
+        return self._pick(named, period)
+
+    def _pick(self, named: list[District], period: Period | None) -> DistrictMatch:
         if not named:
             return DistrictMatch(None)
         if period is None:
-            return DistrictMatch(named[-1])
+            return DistrictMatch(([d for d in named if not d.is_commune] or named)[-1])
         for district in named:
             if district.exists_during(period):
                 return DistrictMatch(district)
-        return DistrictMatch(None, named[-1].change_note_vi)
+        return DistrictMatch(None, self.change_note_vi(named[-1], period))
+
+    def successors_in(self, unit: District, period: Period) -> list[District]:
+        """The units existing during ``period`` that took over ``unit``'s territory."""
+        found: dict[str, District] = {}
+        for row in self.crosswalk:  # 369 and 374 -> thành phố Hoa Lư from 2025-01-01
+            if row["from_code"] == unit.code and date.fromisoformat(row["from_valid_to"]) == (
+                unit.valid_to
+            ):
+                after = date.fromisoformat(row["to_valid_from"])
+                for nxt in self.districts:
+                    if nxt.code == row["to_code"] and nxt.valid_from == after:
+                        if nxt.exists_during(period):
+                            found.setdefault(nxt.code, nxt)
+                        else:
+                            found.update({d.code: d for d in self.successors_in(nxt, period)})
+        if unit.unit_level == "district":
+            for commune in self.districts:
+                if unit.code in commune.former_district_codes and commune.exists_during(period):
+                    found.setdefault(commune.code, commune)
+        return sorted(found.values(), key=lambda d: d.code)
+
+    def change_note_vi(self, unit: District, period: Period) -> str:
+        """Why ``unit`` cannot be used for ``period``, naming what replaced it or preceded it."""
+        if unit.valid_to is not None and unit.valid_to < period.end_date:
+            note = unit.change_note_vi or f"không còn từ ngày {unit.valid_to:%d/%m/%Y}"
+            successors = self.successors_in(unit, period)
+            if successors and all(d.is_commune for d in successors):
+                names = ", ".join(d.label for d in successors)  # as the template writes them
+                note += f"; địa bàn nay thuộc {names}"
+            return note
+        former = [
+            _in_sentence(self.former_district_names.get(c, c)) for c in unit.former_district_codes
+        ]
+        note = f"chỉ có từ ngày {unit.valid_from:%d/%m/%Y}"
+        return note + (f", trước đó địa bàn thuộc {', '.join(former)}" if former else "")
 
     # --- indicators and units ----------------------------------------------
     def unit_factor(self, unit_text: str, indicator: Indicator) -> float | None:
@@ -139,6 +233,44 @@ class Catalog:
 
     def deadline_days_for(self, agency_code: str, period_type: str) -> int:
         return self.deadline_days.get((agency_code, period_type), 10)
+
+
+def _unit_key(header: str) -> tuple[str | None, str]:
+    """The folded name of a unit and the level its prefix names (None without a prefix)."""
+    key = fold(header)
+    for level, prefixes in (("commune", _COMMUNE_PREFIXES), ("district", _DISTRICT_PREFIXES)):
+        bare = prefixes.sub("", key, count=1).strip()
+        if bare != key:
+            return level, bare
+    return None, key
+
+
+def _in_sentence(full_name: str) -> str:
+    """``Huyện Gia Viễn`` as written inside a sentence: ``huyện Gia Viễn``."""
+    return full_name[:1].lower() + full_name[1:]
+
+
+def _optional_rows(folder: Path, name: str) -> list[dict[str, str]]:
+    return _rows(folder, name) if (folder / name).exists() else []
+
+
+def _commune(r: dict[str, str]) -> District:
+    return District(
+        r["district_code"],
+        r["district_name"],
+        r["district_type"],
+        r["province_code"],
+        _date(r["valid_from"], _FAR_PAST),
+        _date(r["valid_to"], _FAR_FUTURE) if r["valid_to"] else None,
+        "",
+        r["unit_level"],
+        r["former_province_code"] or None,
+        r["former_district_code"] or None,
+        tuple(c for c in r["former_district_codes"].split(";") if c),
+        r["spans_former_districts"].lower() == "true",
+        r["rollup_former_district_code"] or None,
+        r["full_name"],
+    )
 
 
 def _rows(folder: Path, name: str) -> list[dict[str, str]]:
@@ -193,9 +325,12 @@ def _load_catalog(folder: str) -> Catalog:
             _date(r["valid_from"], _FAR_PAST),
             _date(r["valid_to"], _FAR_FUTURE) if r["valid_to"] else None,
             r["change_note_vi"],
+            r.get("unit_level") or ("province" if r["district_type"] == "cấp tỉnh" else "district"),
         )
         for r in _rows(path, "districts.csv")
     ]
+    districts += [_commune(r) for r in _optional_rows(path, "communes.csv")]
+    unit_crosswalk = _optional_rows(path, "unit_crosswalk.csv")
     indicators = {
         r["indicator_code"]: Indicator(
             r["indicator_code"],
@@ -241,4 +376,6 @@ def _load_catalog(folder: str) -> Catalog:
         _rows(path, "programs.csv"),
         _rows(path, "district_crosswalk.csv"),
         agency_keys,
+        unit_crosswalk,
+        {r["old_code"]: r["old_name"] for r in unit_crosswalk if r["old_level"] == "district"},
     )

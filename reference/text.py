@@ -3,6 +3,7 @@
 import math
 import re
 import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 
 _SPACES = re.compile(r"\s+")
 
@@ -22,11 +23,21 @@ def fold(text: object) -> str:
     return _SPACES.sub(" ", bare).strip().rstrip(":").strip()
 
 
+def vn_number(value: float, decimals: int = 6) -> str:
+    """A number written the Vietnamese way: ``45.000``, ``7.150,5`` (dots group thousands,
+    a comma marks decimals; at most ``decimals`` decimals, rounded half up)."""
+    step = Decimal(1).scaleb(-decimals)
+    rounded = Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{rounded:f}".partition(".")
+    fraction = fraction.rstrip("0")
+    grouped = f"{int(whole):,}".replace(",", ".")
+    if whole.startswith("-") and not grouped.startswith("-"):  # -0.5 -> "-0,5"
+        grouped = f"-{grouped}"
+    return f"{grouped},{fraction}" if fraction else grouped
+
+
 def fmt_vn(value: object) -> str:
-    """A number written the Vietnamese way: ``7.150,5``."""
+    """A value quoted in a message to a clerk: ``7.150,5``, or ``(trống)`` when empty."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "(trống)"
-    number = float(value)
-    whole = number.is_integer()
-    text = f"{number:,.0f}" if whole else f"{number:,.2f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return vn_number(float(value), 2)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from reference.catalog import Agency, Catalog, District, load_catalog
 from reference.periods import Period, parse_period
+from sample.recent import COMMUNE_HALVES, RECENT_HALVES, long_layout, recent_values
 from sample.tasks import COMMON_TASKS, GENERAL_TASKS, REGISTERED_TASKS, UNFINISHED_NOTES
 from workbooks.writer import (
     IndicatorRow,
@@ -32,6 +33,7 @@ from workbooks.writer import (
 
 SEED = "chitieu-sample-v1"
 HALVES = ("2017S1", "2017S2", "2018S1", "2018S2", "2019S1")
+SAMPLE_HALVES = HALVES + RECENT_HALVES  # every half the sample holds (sample/recent.py)
 VIETNAM = timezone(timedelta(hours=7))
 FOOTER_PLACE = "Ninh Bình"
 
@@ -448,7 +450,35 @@ def plan_sample(catalog: Catalog | None = None) -> list[PlannedFile]:
                 PlannedFile(f"{half}_{code}.xlsx", code, half, received, values, tasks, layout)
             )
     files = _add_defects(catalog, files, by_half)
+    files += _recent_files(catalog, latest)
     return sorted(files, key=lambda f: (f.received_at, f.file_name))
+
+
+def _recent_files(catalog: Catalog, latest: dict[str, Values]) -> list[PlannedFile]:
+    """One file per agency for 2025S1 (wide, by district), 2025S2 and 2026S1 (long)."""
+    by_half = recent_values(catalog, SEED, latest, DERIVED, FLAT_BELOW)
+    province = catalog.province_member().code
+    files = []
+    for half in RECENT_HALVES:
+        period = parse_period(half)
+        districts = catalog.districts_for(period)
+        for code, agency in catalog.agencies.items():
+            rng = random.Random(f"{SEED}/{half}/{code}")
+            values = by_half[half][code]
+            received = _received(rng, period)
+            report_date = received.date() - timedelta(days=rng.randint(0, 1))
+            has_province = any(cell == province for _, cell in values)
+            layout = _layout(
+                rng, agency, period, districts, report_date, rng.random() < 0.5, has_province
+            )
+            if half in COMMUNE_HALVES:
+                layout = long_layout(rng, layout)
+            n = rng.randint(7, 10) if agency.is_standing else rng.randint(3, 5)
+            tasks = _tasks(rng, agency, period, n, round(n * rng.uniform(0.5, 0.85)))
+            files.append(
+                PlannedFile(f"{half}_{code}.xlsx", code, half, received, values, tasks, layout)
+            )
+    return files
 
 
 def _find(files: list[PlannedFile], agency: str, half: str) -> PlannedFile:

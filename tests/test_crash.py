@@ -45,6 +45,7 @@ REVIEW_STEPS = (
     "review_agency_tasks",
     "review_completeness",
     "review_district_comparable",
+    "review_former_district_indicator",
     "review_district_indicator",
     "review_indicator_totals",
     "review_program",

@@ -21,6 +21,7 @@ from workbooks.feedback import (
 from workbooks.model import ERROR, WARNING, Problem
 from workbooks.reader import read_workbook
 from workbooks.safe_cells import write_text, write_value
+from workbooks.template import line_height
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 TODAY = date(2026, 11, 27)
@@ -97,7 +98,11 @@ def test_result_sheet_comes_first_with_verdict_and_counts(marked):
     header = [c.value for c in ws[HEADER_ROW]]
     assert header == ["STT", "Mức độ", "Quy tắc", "Sheet", "Ô", "Chỉ tiêu", "Huyện", "Nội dung"]
     assert ws.cell(HEADER_ROW, 1).font.b and ws.cell(HEADER_ROW, 1).font.name == "Times New Roman"
-    assert ws.column_dimensions["H"].width >= 60
+    assert ws.column_dimensions["H"].width >= 40  # the message column is the widest
+    assert ws.column_dimensions["H"].width == max(d.width for d in ws.column_dimensions.values())
+
+
+DISTRICT_NAMES = {d.code: d.name for d in load_catalog().districts}
 
 
 def test_every_problem_is_listed_with_rule_and_message(marked):
@@ -108,7 +113,8 @@ def test_every_problem_is_listed_with_rule_and_message(marked):
     listed = {(r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows}
     for p in problems:
         severity = "Lỗi" if p.severity == ERROR else "Cảnh báo"
-        row = (severity, p.rule, p.sheet, p.cell, p.indicator_code, p.district_code, p.message)
+        district = DISTRICT_NAMES.get(p.district_code, p.district_code)  # "Gia Viễn", not "373"
+        row = (severity, p.rule, p.sheet, p.cell, p.indicator_code, district, p.message)
         assert row in listed
     assert rows[0][2] == "not_a_number"  # errors first
 
@@ -286,3 +292,33 @@ def test_macro_workbook_comes_back_as_plain_xlsx(tmp_path):
         assert not any("vba" in name.lower() for name in archive.namelist())
         assert b"macroEnabled" not in archive.read("[Content_Types].xml")
     assert openpyxl.load_workbook(out)["Chỉ tiêu"][cell].comment.text.endswith("Sai.")
+
+
+def test_the_result_and_the_clerks_sheets_print_on_a4_one_page_wide(marked):
+    _, problems, out, _ = marked
+    book = openpyxl.load_workbook(out)
+    for ws in book.worksheets:
+        assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4, ws.title  # not Letter
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+    ws = book[RESULT_SHEET]
+    note = next(r for r in range(1, HEADER_ROW) if ws.cell(r, 1).value == "Ghi chú:")
+    assert ws.cell(note, 1).alignment.vertical == ws.cell(note, 4).alignment.vertical == "top"
+    short = next(
+        r for r in range(HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, 3).value == "outlier"
+    )
+    assert ws.row_dimensions[short].height <= line_height(12, 2)  # a 58-character message
+
+
+def test_an_accepted_file_with_warnings_only_is_not_asked_to_be_sent_again(tmp_path):
+    source = make_submission(tmp_path / "ok.xlsx")
+    late = Problem(WARNING, "late_submission", "Báo cáo gửi sau hạn.", None, None, None, None)
+    kept = write_feedback(
+        source, tmp_path / "fb.xlsx", "ok.xlsx", "accepted", [late], AGENCY, PERIOD
+    )
+    note = str(_label(openpyxl.load_workbook(kept)[RESULT_SHEET], "Ghi chú"))
+    assert "không cần gửi lại" in note and "gửi lại tệp" not in note
+    rejected = write_feedback(
+        source, tmp_path / "fb2.xlsx", "ok.xlsx", "rejected", [late], AGENCY, PERIOD
+    )
+    assert "gửi lại tệp" in str(_label(openpyxl.load_workbook(rejected)[RESULT_SHEET], "Ghi chú"))

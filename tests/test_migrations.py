@@ -5,15 +5,36 @@ import shutil
 import duckdb
 
 from reference.catalog import DEFAULT_DIR
-from tests.factories import make_submission
+from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 from warehouse.store import migrations
 
 FACTS = "select count(*) as n from fact_indicator_value_history"
+VERSION_3_COLUMNS = (
+    "unit_level",
+    "former_province_code",
+    "former_district_code",
+    "former_district_codes",
+    "spans_former_districts",
+    "rollup_former_district_code",
+    "full_name",
+)
+
+
+def downgrade_to_version_2(home) -> None:
+    """Make the demo warehouse what version 2 left: districts only, no unit crosswalk."""
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("DELETE FROM dim_district WHERE unit_level = 'commune'")
+        for column in VERSION_3_COLUMNS:
+            con.execute(f"ALTER TABLE dim_district DROP COLUMN {column}")
+        con.execute("DROP TABLE ref_unit_crosswalk")
+        con.execute("DROP TABLE review_former_district_indicator")
+        con.execute("DELETE FROM meta_schema WHERE version > 2")
 
 
 def downgrade_to_version_1(home) -> None:
     """Make the demo warehouse what version 1 of the schema left: no district crosswalk."""
+    downgrade_to_version_2(home)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         con.execute("DROP TABLE ref_district_crosswalk")
         con.execute("DELETE FROM meta_schema WHERE version > 1")
@@ -42,6 +63,40 @@ def test_a_version_1_warehouse_is_upgraded_and_keeps_its_history(demo_copy):
     assert sql_rows(demo_copy, "select count(*) as n from etl_submission")[0]["n"] == (
         submissions[0]["n"] + 1
     )
+
+
+def test_a_version_2_warehouse_gains_the_communes_and_keeps_its_keys(demo_copy):
+    keys = "select district_code, valid_from, district_key from dim_district order by 3"
+    before, facts = sql_rows(demo_copy, keys), sql_rows(demo_copy, FACTS)
+    downgrade_to_version_2(demo_copy)
+    assert sql_rows(demo_copy, "select count(*) as n from dim_district")[0]["n"] == 10
+    make_submission(demo_copy / "inbox" / "2019S2_CA.xlsx", agency="CA", period="2019S2")
+    assert invoke(demo_copy, "run", "--today", TODAY).exit_code == 0
+    latest = max(version for version, _ in migrations())
+    assert (
+        max(r["version"] for r in sql_rows(demo_copy, "select version from meta_schema")) == latest
+    )
+    after = sql_rows(demo_copy, keys)
+    assert after[:10] == before[:10]  # the districts keep their keys
+    assert len(after) == 10 + 129
+    levels = sql_rows(
+        demo_copy,
+        "select unit_level, count(*) as n, count(*) filter (where spans_former_districts) as s "
+        "from dim_district group by 1 order by 1",
+    )
+    assert levels == [
+        {"unit_level": "commune", "n": 129, "s": 10},
+        {"unit_level": "district", "n": 9, "s": 0},
+        {"unit_level": "province", "n": 1, "s": 0},
+    ]
+    assert sql_rows(demo_copy, "select count(*) as n from ref_unit_crosswalk")[0]["n"] == 543
+    assert sql_rows(demo_copy, FACTS)[0]["n"] > facts[0]["n"]
+    gia_vien = sql_rows(
+        demo_copy,
+        "select sum(value) as v from review_former_district_indicator "
+        "where period_code = '2019S1' and former_district_code = '373' and comparable",
+    )
+    assert gia_vien[0]["v"] > 0
 
 
 def test_a_new_indicator_and_a_renamed_agency_keep_all_history(demo_copy, tmp_path, monkeypatch):
@@ -86,3 +141,56 @@ def test_a_new_indicator_and_a_renamed_agency_keep_all_history(demo_copy, tmp_pa
         "period_code = '2019S1' and indicator_code = 'TT_HOI_NGHI'",
     )
     assert totals[0]["total_value"] == 163
+
+
+def test_version_4_repairs_intervals_inverted_by_an_old_file_date(home):
+    """What the old code left when a correction's file kept an older mtime: repaired."""
+    import os
+
+    first = make_submission(home / "inbox" / "ca.xlsx", agency="CA")
+    os.utime(first, (1_562_300_000, 1_562_300_000))
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    rows = [
+        indicator_row("TT_HOI_NGHI", {"373": 5}),
+        indicator_row("TT_LUOT_NGUOI", {"373": 50}),
+    ]
+    copy = make_submission(home / "inbox" / "ca_sua.xlsx", agency="CA", rows=rows)
+    os.utime(copy, (1_562_000_000, 1_562_000_000))  # older than the first
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # as version 3 left it
+        con.execute(
+            "UPDATE etl_submission SET received_at = file_mtime, in_force_from = file_mtime "
+            "WHERE file_name = 'ca_sua.xlsx'"
+        )
+        con.execute(
+            "UPDATE etl_submission SET in_force_to = TIMESTAMP '2019-07-01 23:53:20' "
+            "WHERE file_name = 'ca.xlsx'"
+        )
+        for table in ("fact_indicator_value_history", "fact_task_history"):
+            con.execute(
+                f"UPDATE {table} SET valid_from = TIMESTAMP '2019-07-01 23:53:20' "
+                "WHERE submission_id = 2"
+            )
+            con.execute(
+                f"UPDATE {table} SET valid_to = TIMESTAMP '2019-07-01 23:53:20' "
+                "WHERE submission_id = 1"
+            )
+        con.execute("DELETE FROM meta_schema WHERE version >= 4")
+    inverted = (
+        "select count(*) as n from fact_indicator_value_history "
+        "where valid_to is not null and valid_to <= valid_from"
+    )
+    assert sql_rows(home, inverted)[0]["n"] > 0
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    assert sql_rows(home, inverted)[0]["n"] == 0
+    record = sql_rows(
+        home,
+        "select received_at, in_force_from, in_force_to from etl_submission order by 1",
+    )
+    assert record[0]["in_force_from"] < record[0]["in_force_to"] == record[1]["in_force_from"]
+    versions = sql_rows(
+        home,
+        "select count(*) as n from indicator_values_as_of(TIMESTAMP '2019-07-06') group by "
+        "district_code, indicator_code order by n desc limit 1",
+    )
+    assert versions[0]["n"] == 1

@@ -6,6 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from reference import load_catalog
+from sample.generate import SAMPLE_HALVES
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 
@@ -77,7 +79,8 @@ def test_every_status_of_a_real_inbox_is_recorded(demo_home):
     rows = sql_rows(demo_home, "select status, count(*) as n from etl_submission group by all")
     counts = {r["status"]: r["n"] for r in rows}
     assert counts["rejected"] >= 1 and counts["duplicate"] >= 1 and counts["superseded"] >= 1
-    assert counts["accepted"] == 10 * 5  # ten agencies, five halves, one in force each
+    in_force = len(load_catalog().agencies) * len(SAMPLE_HALVES)  # one per agency and half
+    assert counts["accepted"] == in_force
 
 
 def test_rejected_file_keeps_its_problems_and_its_resubmission_is_in_force(demo_home):
@@ -156,9 +159,10 @@ def test_completeness_covers_every_agency_and_half(demo_home):
         demo_home,
         "select count(*) as n, count(*) filter (where accepted) as ok, "
         "count(*) filter (where not on_time) as late "
-        "from review_completeness",
+        f"from review_completeness where period_code in {tuple(SAMPLE_HALVES)}",
     )
-    assert rows[0]["n"] == 50 and rows[0]["ok"] == 50 and rows[0]["late"] >= 1
+    expected = len(load_catalog().agencies) * len(SAMPLE_HALVES)
+    assert rows[0]["n"] == expected and rows[0]["ok"] == expected and rows[0]["late"] >= 1
 
 
 def test_keys_are_unique_and_not_null(demo_home):
@@ -288,3 +292,30 @@ def test_editor_lock_files_are_left_alone_and_hidden_names_are_picked_up(home):
         ".~lock.open.xlsx#",
         "~$open.xlsx",
     ]
+
+
+def test_demo_sets_the_seven_former_districts_side_by_side_across_the_reform(demo_home):
+    """2019S1, 2025S1 (by district) and 2026S1 (by commune) on the map of 2025-06-30."""
+    from reference.periods import parse_period
+
+    catalog = load_catalog()
+    former = {d.code for d in catalog.districts_for(parse_period("2025S1"))}
+    province = catalog.province_member().code
+    spanning = {
+        d.rollup_former_district_code
+        for d in catalog.districts
+        if d.is_commune and d.spans_former_districts and d.former_province_code == province
+    }
+    rows = sql_rows(
+        demo_home,
+        "select period_code, former_district_code as code, bool_and(comparable) as ok "
+        "from review_former_district_indicator "
+        "where period_code in ('2019S1', '2025S1', '2026S1') group by all",
+    )
+    found = {(r["period_code"], r["code"]): r["ok"] for r in rows}
+    assert len(former) == 7 and set(found) == {
+        (p, c) for p in ("2019S1", "2025S1", "2026S1") for c in former
+    }
+    for (period, code), ok in found.items():
+        assert ok == (period != "2026S1" or code not in spanning), (period, code)
+    assert 0 < len(spanning & former) < 7

@@ -23,6 +23,8 @@ from reference.catalog import Catalog, load_catalog
 from reference.periods import parse_period
 from reference.text import fold
 from sample import generate_sample
+from sample.generate import HALVES, SAMPLE_HALVES
+from sample.recent import COMMUNE_HALVES, DISTRICT_HALF
 
 CATALOG: Catalog = load_catalog()
 TOTAL_HEADERS = {"tong cong", "tong so", "toan tinh", "tong"}
@@ -31,6 +33,7 @@ SUM = re.compile(r"^=SUM\(([A-Z]+)(\d+):([A-Z]+)(\d+)\)$")
 VN_NUMBER = re.compile(r"^\d{1,3}([. ]\d{3})*(,\d+)?$|^\d+(,\d+)?$")
 VIETNAM = timezone(timedelta(hours=7))  # the sample's arrival times are local
 PERIOD = re.compile(r"^6 thang (dau |cuoi )?nam (\d{4})$")
+UNIT_NAME_HEADERS = {"xa, phuong", "don vi hanh chinh", "ten don vi"}  # the long layout
 
 
 # --- a minimal reader, enough for the layouts the sample uses -----------------
@@ -48,6 +51,7 @@ class Read:
     agency: str = ""
     period: str = ""
     two_rows: bool = False
+    long: bool = False  # one row per unit, one column per indicator
     values: dict[tuple[str, str], float] = field(default_factory=dict)  # (indicator, district)
     totals_ok: bool = True
     errors: list[str] = field(default_factory=list)
@@ -90,16 +94,20 @@ def _cell_value(ws, row: int, col: int) -> float | None:
     if match:
         first = openpyxl.utils.column_index_from_string(match[1])
         last = openpyxl.utils.column_index_from_string(match[3])
-        parts = [_number(ws.cell(int(match[2]), c).value) for c in range(first, last + 1)]
+        rows = range(int(match[2]), int(match[4]) + 1)  # one row (wide) or one column (long)
+        parts = [_number(ws.cell(r, c).value) for r in rows for c in range(first, last + 1)]
         return sum(p for p in parts if p is not None)
     return _number(raw)
 
 
 def _indicator_sheet(wb):
+    """(sheet, header row, long layout?)."""
     for ws in wb.worksheets:
         for row in ws.iter_rows(min_row=1, max_row=30):
             if any(fold(c.value) == "ma chi tieu" for c in row):
-                return ws, row[0].row
+                return ws, row[0].row, False
+            if any(fold(c.value) in UNIT_NAME_HEADERS for c in row):
+                return ws, row[0].row, True
     raise AssertionError("no indicator sheet")
 
 
@@ -127,7 +135,9 @@ def _columns(ws, header: int, period) -> tuple[dict[str, int], dict[str, str], b
 def _read_table(ws, header: int, read: Read) -> None:
     period = parse_period(read.period)
     roles, districts, read.two_rows = _columns(ws, header, period)
-    assert len([d for d in districts.values() if len(d) == 3]) == 8, read.path.name
+    province = CATALOG.province_member().code
+    units = {d for d in districts.values() if d != province}
+    assert units == {d.code for d in CATALOG.districts_for(period)}, read.path.name
     for r in range(header + (2 if read.two_rows else 1), ws.max_row + 1):
         first = next((c.value for c in ws[r] if c.value is not None), None)
         if first is None or fold(first).startswith(FOOTERS) or fold(first).startswith("ninh binh,"):
@@ -153,6 +163,44 @@ def _read_table(ws, header: int, read: Read) -> None:
             read.totals_ok = False
 
 
+def _read_long_table(ws, header: int, read: Read) -> None:
+    """One row per unit; codes head the indicator columns; names and units may follow."""
+    period = parse_period(read.period)
+    texts = {c.column: fold(c.value) for c in ws[header] if c.value is not None}
+    name_col = next(col for col, text in texts.items() if text in UNIT_NAME_HEADERS)
+    code_col = next((col for col, text in texts.items() if text == "ma don vi"), None)
+    indicators = {c.column: c.value for c in ws[header] if c.value in CATALOG.indicators}
+    read.two_rows = ws.cell(header + 1, name_col).value is None
+    first = header + (3 if read.two_rows else 1)
+    factors = {}
+    for col, code in indicators.items():
+        unit = ws.cell(header + 2, col).value if read.two_rows else CATALOG.indicators[code].unit
+        factors[col] = CATALOG.unit_factor(unit, CATALOG.indicators[code])
+        assert factors[col] is not None, (read.path.name, col)
+    parts: dict[int, float] = defaultdict(float)
+    for r in range(first, ws.max_row + 1):
+        name = ws.cell(r, name_col).value
+        if name is None or fold(name).startswith(FOOTERS):
+            continue
+        if fold(name) in TOTAL_HEADERS:
+            for col in indicators:
+                total = _cell_value(ws, r, col)
+                if total is None or abs(total * factors[col] - parts[col]) > 0.5:
+                    read.totals_ok = False
+            continue
+        if fold(name) == "cap tinh":
+            unit = CATALOG.province_member().code
+        elif code_col is not None:
+            unit = str(ws.cell(r, code_col).value)
+        else:
+            unit = CATALOG.match_district(name, period).district.code
+        for col, code in indicators.items():
+            value = _number(ws.cell(r, col).value)
+            if value is not None:
+                read.values[code, unit] = round(value * factors[col], 6)
+                parts[col] += value * factors[col]
+
+
 def _read_tasks(wb, read: Read) -> None:
     for ws in wb.worksheets:
         heads = {fold(c.value): c.column for c in ws[1] if c.value is not None}
@@ -171,13 +219,13 @@ def read_file(path: Path) -> Read:
         hashlib.sha256(data).hexdigest(),
     )
     wb = openpyxl.load_workbook(path)
-    ws, header = _indicator_sheet(wb)
+    ws, header, read.long = _indicator_sheet(wb)
     meta = _metadata(ws, header)
     read.period = _period_code(meta["ky bao cao"])
     agency = CATALOG.match_agency(meta["don vi bao cao"], parse_period(read.period).end_date)
     assert agency is not None, meta["don vi bao cao"]
     read.agency = agency.code
-    _read_table(ws, header, read)
+    (_read_long_table if read.long else _read_table)(ws, header, read)
     _read_tasks(wb, read)
     return read
 
@@ -269,8 +317,8 @@ def test_2019s1_tasks(inbox: Inbox) -> None:
 
 
 def test_every_agency_reports_every_half_its_expected_indicators(inbox: Inbox) -> None:
-    halves = ("2017S1", "2017S2", "2018S1", "2018S2", "2019S1")
-    assert set(inbox.in_force) == {(a, h) for a in CATALOG.agencies for h in halves}
+    assert set(inbox.in_force) == {(a, h) for a in CATALOG.agencies for h in SAMPLE_HALVES}
+    assert {"2019S1", "2025S1", "2026S1"} <= set(SAMPLE_HALVES)
     for read in inbox.accepted:
         assert {code for code, _ in read.values} == set(CATALOG.expected_indicators[read.agency])
         assert read.totals_ok, read.path.name
@@ -310,7 +358,7 @@ def test_cross_indicator_rules_hold_per_agency_district(inbox: Inbox) -> None:
 
 def test_no_value_is_an_outlier_against_its_history(inbox: Inbox) -> None:
     """Modified z-score (median/MAD) of each value against the in-force earlier halves."""
-    halves = ("2017S1", "2017S2", "2018S1", "2018S2", "2019S1")
+    halves = SAMPLE_HALVES
     for read in inbox.accepted:
         earlier = halves[: halves.index(read.period)]
         if len(earlier) < 2:
@@ -380,6 +428,24 @@ def test_received_times_and_one_late_file(inbox: Inbox) -> None:
 def test_both_header_layouts_occur(inbox: Inbox) -> None:
     two_rows = sum(read.two_rows for read in inbox.files)
     assert 0.35 <= two_rows / len(inbox.files) <= 0.65
+    for layout in (False, True):
+        shares = [r.two_rows for r in inbox.files if r.long == layout]
+        assert 0 < sum(shares) < len(shares)
+
+
+def test_recent_halves_by_district_then_by_commune_in_the_long_layout(inbox: Inbox) -> None:
+    """2025S1 on the seven districts (wide); 2025S2 and 2026S1 per commune (long)."""
+    province = CATALOG.province_member().code
+    for read in inbox.files:
+        assert read.long == (read.period in COMMUNE_HALVES), read.path.name
+    seven = {d.code for d in CATALOG.districts_for(parse_period(DISTRICT_HALF))}
+    assert len(seven) == 7
+    for half in (DISTRICT_HALF, *COMMUNE_HALVES):
+        units = {d.code for d in CATALOG.districts_for(parse_period(half))}
+        used = {u for (_, h), r in inbox.in_force.items() if h == half for _, u in r.values}
+        assert used - {province} <= units
+        assert len(used - {province}) >= (7 if half == DISTRICT_HALF else 120), half
+    assert HALVES[-1] == "2019S1" and DISTRICT_HALF == "2025S1" and "2026S1" in COMMUNE_HALVES
 
 
 def test_file_names_are_plain_ascii(inbox: Inbox) -> None:

@@ -11,6 +11,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from expectations.validate import validate_batch
 from orchestration.cli_workbooks import report, template
+from reference.text import fmt_vn, vn_number
+from tests.helpers import sql_rows
 from workbooks import narrative
 from workbooks.model import ERROR
 from workbooks.narrative import Figure
@@ -48,12 +50,18 @@ def test_filled_template_is_accepted_with_the_values_filled(catalog, tmp_path: P
     path = write_template(tmp_path / "blank.xlsx", "BCHQS", "2019S1", catalog)
     wb = load_workbook(path)
     filled = _fill(wb["Chỉ tiêu"])
+    tasks = wb["Nhiệm vụ"]
+    lead_choices = next(dv for dv in tasks.data_validations.dataValidation if "E2" in dv.sqref)
+    choice = lead_choices.formula1.strip('"').split(",")[6]  # what the clerk picks: HND
+    for col, value in enumerate(("Phối hợp tập huấn", "Đăng ký", "Hoàn thành", choice), 2):
+        tasks.cell(2, col, value)
     wb.save(tmp_path / "filled.xlsx")  # openpyxl keeps the SUM formulas without cached values
 
     parsed = read_workbook(tmp_path / "filled.xlsx", catalog, TODAY)
     problems = parsed.problems + validate_batch([parsed], catalog)[0]
     assert [p for p in problems if p.severity == ERROR] == []
     assert (parsed.agency_code, parsed.period_code) == ("BCHQS", "2019S1")
+    assert [t[7] for t in parsed.tasks] == ["HND"]  # the drop-down's name is a member agency
     parts = {v[1]: v[8] for v in parsed.values if v[5] != "total"}
     assert parts == filled
     codes = {v[3] for v in parsed.values}
@@ -101,7 +109,12 @@ def test_template_guards_its_cells_and_prints_well(catalog, tmp_path: Path):
     tasks = wb["Nhiệm vụ"]
     lists = [dv for dv in tasks.data_validations.dataValidation if dv.type == "list"]
     formulas = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in lists}
+    leads = formulas.pop("E2").strip('"').split(",")  # Đơn vị chủ trì: member agencies only
     assert formulas == {"C2": '"Chung,Đăng ký"', "D2": '"Hoàn thành,Đang thực hiện,Chưa thực hiện"'}
+    assert len(leads) == len(catalog.agencies) and "Hội Nông dân" in leads
+    assert all(catalog.match_agency(name, date(2019, 6, 30)) for name in leads)
+    guide = " ".join(str(c.value) for c in wb["Hướng dẫn"]["A"] if c.value)
+    assert "phải là một cơ quan thành viên" in guide and "Sở Nông nghiệp" in guide
     assert tasks.cell(2, 2).value is None and not tasks.cell(10, 2).protection.locked
 
 
@@ -125,7 +138,7 @@ def test_template_command_and_unknown_codes(tmp_path: Path):
         result = CliRunner().invoke(
             template, ["--agency", agency, "--period", period, "-o", str(tmp_path / "x.xlsx")]
         )
-        assert result.exit_code == 1 and words in result.output
+        assert result.exit_code == 2 and words in result.output  # a usage error
     assert "Example:" in CliRunner().invoke(template, ["--help"]).output
 
 
@@ -162,9 +175,9 @@ def test_review_report_of_the_sample(demo_home: Path, tmp_path: Path):
 def test_report_command_errors(demo_home: Path, tmp_path: Path):
     env = {"CHITIEU_HOME": str(demo_home)}
     out = str(tmp_path / "r.xlsx")
-    for period, words in (("2030S1", "no figures"), ("next year", "not a period code")):
+    for period, words, code in (("2030S1", "no figures", 1), ("next year", "not a period", 2)):
         result = CliRunner().invoke(report, ["--period", period, "-o", out], env=env)
-        assert result.exit_code == 1 and words in result.output
+        assert result.exit_code == code and words in result.output
     missing = CliRunner().invoke(
         report, ["--period", "2019S1", "-o", out], env={"CHITIEU_HOME": str(tmp_path / "none")}
     )
@@ -267,7 +280,9 @@ def test_money_and_exact_counts():
     assert narrative.amount_words(163, "hội nghị", "count") == "163"
     assert narrative.amount_words(20_115, "suất", "count") == "20.115"
     assert narrative.amount_words(44_870, "lượt người", "count") == "gần 45.000"
-    assert narrative.vn_number(1_234_567.25) == "1.234.567,3"
+    assert vn_number(1_234_567.25, 1) == "1.234.567,3"  # half up, not half to even
+    assert vn_number(7_150.5) == "7.150,5" and vn_number(45_000) == "45.000"
+    assert fmt_vn(0.125) == "0,13" and fmt_vn(None) == "(trống)"
 
 
 def test_change_and_task_words():
@@ -297,3 +312,64 @@ def test_phrases_pair_a_count_with_its_participants_and_value():
     ]
     lines = narrative.group_lines(figures)
     assert lines[0].startswith("- Tuyên truyền: tổ chức 163") and len(lines) == 2
+
+
+# --- how the review workbook prints (issue 13; tests/test_rendering.py prints it) ------
+
+
+def test_charts_sit_below_their_tables_each_after_a_page_break(demo_home: Path, tmp_path: Path):
+    out = tmp_path / "r.xlsx"
+    result = CliRunner().invoke(
+        report, ["--period", "2019S1", "-o", str(out)], env={"CHITIEU_HOME": str(demo_home)}
+    )
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(out)
+    for name in ("Tổng hợp", "Theo huyện", "Nhiệm vụ"):
+        ws = wb[name]
+        table_end = max(c.row for row in ws.iter_rows() for c in row if c.value is not None)
+        breaks = {b.id for b in ws.row_breaks.brk}
+        for chart in ws._charts:
+            anchor = chart.anchor._from
+            assert anchor.col == 0 and anchor.row > table_end - 1, name  # zero-based row
+            assert any(anchor.row - 2 <= b < anchor.row for b in breaks), name
+    summary = wb["Tổng hợp"]
+    log_chart, change = summary._charts
+    values = [c.value for c in summary["E"][3:] + summary["F"][3:] if isinstance(c.value, int)]
+    assert log_chart.y_axis.scaling.logBase == 10
+    assert log_chart.y_axis.scaling.min < min(values)  # a value of 1 gets a visible bar
+    title_run = log_chart.y_axis.title.tx.rich.p[0].r[0]
+    assert title_run.t == "thang logarit" and title_run.rPr.latin.typeface == FONT_NAME
+    assert change.x_axis.tickLblPos == "low"  # names at the left, not under negative bars
+
+
+def test_a_draft_heading_never_ends_a_page(tmp_path: Path):
+    from openpyxl import Workbook
+
+    from workbooks.review_report import _draft_sheet
+
+    one_line = "Kết quả thực hiện trong kỳ."
+    for filler, broken in ((24, True), (10, False)):  # 24: the heading fits, its text not
+        paragraphs = [narrative.Paragraph(narrative.BODY, one_line)] * filler + [
+            narrative.Paragraph(narrative.HEADING, "II. KẾT QUẢ THỰC HIỆN NHIỆM VỤ"),
+            narrative.Paragraph(narrative.BODY, one_line),
+        ]
+        ws = Workbook().active
+        _draft_sheet(ws, paragraphs)
+        heading_row = filler + 1
+        breaks = {b.id for b in ws.row_breaks.brk}
+        assert (heading_row - 1 in breaks) is broken  # zero-based: the page starts there
+        assert ws.row_dimensions[1].height < 25  # one line of 13 pt, no gap
+
+
+@pytest.mark.parametrize(
+    ("period", "label"),
+    [("2019S1", "6 tháng đầu năm 2018"), ("2019", "Năm 2018"), ("2016-2021", None)],
+)
+def test_the_narrative_compares_with_the_periods_the_review_tables_use(demo_home, period, label):
+    """One rule for "cùng kỳ": the narrative's label names dim_period's comparison period."""
+    assert narrative.last_year_label(period) == label
+    [row] = sql_rows(
+        demo_home,
+        f"select same_period_last_year_code as code from dim_period where period_code = '{period}'",
+    )
+    assert (narrative.last_year_label(period) is None) == (row["code"] is None)

@@ -5,7 +5,7 @@ import os
 import shutil
 from pathlib import Path
 
-from expectations.warnings import is_outlier
+from expectations.warning_rules import is_outlier
 from reference import load_catalog
 from reference.catalog import DEFAULT_DIR
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
@@ -64,18 +64,19 @@ def typical_rows(home: Path, **override: int) -> list:
 def test_a_tenfold_jump_against_history_is_an_outlier_and_still_loaded(demo_copy):
     usual = {r.code: r.district_values[GIA_VIEN] for r in typical_rows(demo_copy)}
     rows = typical_rows(demo_copy, QP_NHAP_NGU=10 * usual["QP_NHAP_NGU"])
-    path = make_submission(
+    make_submission(
         demo_copy / "inbox" / "2019S2_BCHQS.xlsx", agency="BCHQS", period="2019S2", rows=rows
     )
-    os.utime(path, (1_578_000_000, 1_578_000_000))  # 2020-01-03, on time
     result = invoke(demo_copy, "run", "--today", TODAY)
     assert "1 accepted" in result.output
     found = sql_rows(
         demo_copy,
         "select i.rule, i.cell, i.district_code, i.indicator_code "
         "from dq_issue i join etl_submission s using (submission_id) "
-        "where s.file_name = '2019S2_BCHQS.xlsx'",
+        "where s.file_name = '2019S2_BCHQS.xlsx' and i.rule <> 'late_submission'",
     )
+    # The sample holds files received in 2026, so a 2019S2 file found now is received after
+    # them (whatever its file date) and is also late_submission: that one is left out here.
     assert [(r["rule"], r["district_code"], r["indicator_code"]) for r in found] == [
         ("outlier", "373", "QP_NHAP_NGU")
     ]

@@ -51,7 +51,8 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path, subprocess.Popen]]:
     env = {**os.environ, "CHITIEU_HOME": str(home), "DAGSTER_HOME": str(tmp_path / "dagster")}
     log = (tmp_path / "ui.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "ui", "--port", str(port)],
+        # --no-sensor: the sensor would start a second refresh of the same inbox
+        [sys.executable, "-m", "orchestration.cli", "ui", "--port", str(port), "--no-sensor"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

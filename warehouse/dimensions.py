@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from reference import Catalog
-from reference.periods import parents, parse_period
+from reference.periods import parents, parse_period, same_period_last_year
 from warehouse.store import insert_frame
 
 
@@ -60,6 +60,13 @@ def sync_reference(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
             "valid_from": pd.Timestamp(d.valid_from),
             "valid_to": pd.Timestamp(d.valid_to) if d.valid_to else pd.NaT,
             "change_note_vi": d.change_note_vi,
+            "unit_level": d.unit_level,
+            "former_province_code": d.former_province_code,
+            "former_district_code": d.former_district_code,
+            "former_district_codes": ";".join(d.former_district_codes) or None,
+            "spans_former_districts": d.spans_former_districts,
+            "rollup_former_district_code": d.rollup_former_district_code,
+            "full_name": d.full_name or None,
         }
         for d in catalog.districts
     )
@@ -100,10 +107,14 @@ def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
         wanted.add(code)
         for coarser in [code, *parents(code)]:
             wanted.add(coarser)
-            if parse_period(coarser).period_type != "phase":
-                wanted.add(str(int(coarser[:4]) - 1) + coarser[4:])
-    known = {row[0] for row in con.execute("SELECT period_code FROM dim_period").fetchall()}
-    new = sorted(wanted - known)
+            if last_year := same_period_last_year(coarser):
+                wanted.add(last_year)
+    rows = con.execute(
+        "SELECT period_code, same_period_last_year_code IS NULL FROM dim_period"
+    ).fetchall()
+    known = {code for code, _ in rows}
+    unfilled = {code for code, empty in rows if empty and same_period_last_year(code)}
+    new = sorted((wanted - known) | unfilled)  # unfilled: rows of a warehouse before v5
     if not new:
         return
     periods = [parse_period(code) for code in new]
@@ -116,6 +127,7 @@ def ensure_periods(con: duckdb.DuckDBPyConnection, codes: set[str]) -> None:
             "end_date": p.end_date,
             "year": p.year,
             "label_vi": p.label_vi,
+            "same_period_last_year_code": same_period_last_year(p.code),
         }
         for p in periods
     )
@@ -144,10 +156,15 @@ def sync_settings(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
     crosswalk = pd.DataFrame(
         catalog.crosswalk, columns=["from_code", "from_valid_to", "to_code", "to_valid_from"]
     )
+    units = pd.DataFrame(
+        catalog.unit_crosswalk,
+        columns=["old_code", "old_name", "old_level", "old_parent_code", "new_code", "new_name"],
+    )
     for table, frame in (
         ("ref_reporting", reporting),
         ("ref_program", programs),
         ("ref_district_crosswalk", crosswalk),
+        ("ref_unit_crosswalk", units),
     ):
         con.execute(f"DELETE FROM {table}")
         insert_frame(con, table, frame)

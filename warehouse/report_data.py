@@ -14,11 +14,27 @@ from reference.periods import parse_period
 from workbooks.review_report import ReviewData
 
 REPORT_SQL = Path(__file__).parent / "sql" / "report"
-_FRAMES = ("totals", "districts", "agency_tasks", "task_summary", "completeness", "program")
+_FRAMES = (
+    "totals",
+    "districts",
+    "agency_tasks",
+    "task_summary",
+    "completeness",
+    "program",
+    "former_districts",
+)
 
 
 class PeriodNotInWarehouse(LookupError):
     """The period code is valid but the warehouse has no review figures for it."""
+
+
+def review_periods(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every period with review figures (reported or rolled up): one workbook each."""
+    rows = con.execute(
+        "SELECT DISTINCT period_code FROM review_indicator_totals ORDER BY 1"
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, period_code: str) -> pd.DataFrame:
@@ -31,11 +47,16 @@ def load_review_data(con: duckdb.DuckDBPyConnection, period_code: str) -> Review
     """Everything the review workbook shows for ``period_code``.
 
     ValueError for a malformed code; PeriodNotInWarehouse when nothing was reported.
+    A programme phase (``2016-2021``) has no totals of its own: its workbook shows the
+    phase's cumulative figures (review_program).
     """
     period = parse_period(period_code)
     known = query(con, "period", period.code)
     frames = {name: query(con, name, period.code) for name in _FRAMES}
-    if known.empty or frames["totals"].empty:
+    if period.period_type == "phase":
+        program = frames["program"]
+        frames["program"] = program[program["phase_code"] == period.code]
+    if known.empty or (frames["totals"].empty and frames["program"].empty):
         raise PeriodNotInWarehouse(
             f"the warehouse has no figures for period {period.code} ({period.label_vi})"
         )

@@ -11,6 +11,7 @@ REVIEW_TABLES = (
     "review_indicator_totals",
     "review_district_indicator",
     "review_district_comparable",
+    "review_former_district_indicator",
     "review_agency_tasks",
     "review_task_summary",
     "review_completeness",
@@ -28,6 +29,17 @@ def build_rollup(con: duckdb.DuckDBPyConnection) -> None:
     for level in ROLLUP_LEVELS:
         con.execute("SET VARIABLE level = ?", [level])
         con.execute(one_pass)
+
+
+def describe_review_table(name: str) -> str:
+    """What a review table holds: the leading comment of its SQL file, as one paragraph."""
+    lines = (REVIEW_SQL / f"{name}.sql").read_text(encoding="utf-8").splitlines()
+    comment = []
+    for line in lines:
+        if not line.startswith("--"):
+            break
+        comment.append(line.removeprefix("--").strip())
+    return " ".join(comment)
 
 
 def build_review_table(con: duckdb.DuckDBPyConnection, name: str) -> int:

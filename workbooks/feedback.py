@@ -30,9 +30,11 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reference import load_catalog
 from workbooks.limits import MAX_FILE_BYTES, UnreadableFile, inspect_file
-from workbooks.model import ERROR, Problem
+from workbooks.model import ERROR, SEVERITY_VI, Problem
 from workbooks.safe_cells import clean_text, write_text
+from workbooks.template import fit_code_column, fit_row_heights, print_a4_landscape
 from workbooks.writer import workbook_bytes
 
 RESULT_SHEET = "Kết quả kiểm tra"
@@ -44,15 +46,23 @@ VERDICTS = {
     "superseded": "Được chấp nhận, sau đó được thay bằng báo cáo gửi sau",
     "duplicate": "Trùng với tệp đã gửi trước (không xử lý lại)",
 }
-SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 HEADERS = ("STT", "Mức độ", "Quy tắc", "Sheet", "Ô", "Chỉ tiêu", "Huyện", "Nội dung")
-WIDTHS = (6, 11, 22, 16, 9, 20, 9, 80)
+# A4 landscape at >= 85 % whatever the clerk's default font (a width unit prints 6 pt
+# with Times New Roman 12, 7 pt with Calibri 11); "Chỉ tiêu" grows to fit the codes.
+WIDTHS = (5, 9, 18, 11, 6, 12, 12, 45)
+_CODE_COLUMN = HEADERS.index("Chỉ tiêu") + 1
 UNKNOWN = "(không xác định được)"
 HOW_TO_READ = (
     "Các ô có vấn đề trong bảng của đơn vị được tô đỏ (lỗi: phải sửa) hoặc tô vàng "
     "(cảnh báo: cần kiểm tra lại); di chuột vào ô để đọc nhận xét. Bấm vào địa chỉ ô "
     "trong cột “Ô” để chuyển đến ô đó. Sửa xong, xóa trang này rồi gửi lại tệp."
 )
+HOW_TO_READ_ACCEPTED = (
+    "Báo cáo đã được chấp nhận, không cần gửi lại. Các ô cần kiểm tra lại được tô vàng; "
+    "di chuột vào ô để đọc nhận xét, bấm vào địa chỉ ô trong cột “Ô” để chuyển đến ô đó. "
+    "Lưu ý các cảnh báo này cho những kỳ báo cáo sau."
+)
+_KEPT = ("accepted", "superseded")  # verdicts of a file whose figures were loaded
 NO_COPY = (
     "Không thể đánh dấu trực tiếp vào bảng của đơn vị vì tệp gốc không mở được: {reason} "
     "Hãy sửa theo danh sách dưới đây rồi gửi lại tệp."
@@ -206,10 +216,18 @@ def _on_copy(book: Workbook, header: tuple, problems: Sequence[Problem]) -> byte
         ws.sheet_view.tabSelected = False
     targets = [_locate(book, p) for p in problems]
     _mark_cells(problems, targets)
+    for sheet in book.worksheets:  # the clerk's sheets print on A4, one page wide
+        print_a4_landscape(sheet)
     ws = book.create_sheet(RESULT_SHEET, 0)
     book.active = 0
-    _fill_result_sheet(ws, header, problems, targets, HOW_TO_READ)
+    _fill_result_sheet(ws, header, problems, targets, _how_to_read(header[1], problems))
     return workbook_bytes(book, SAVED_AT)
+
+
+def _how_to_read(verdict: str, problems: Sequence[Problem]) -> str:
+    """An accepted file with warnings only is not asked to be fixed and sent again."""
+    errors = any(p.severity == ERROR for p in problems)
+    return HOW_TO_READ_ACCEPTED if verdict in _KEPT and not errors else HOW_TO_READ
 
 
 def _alone(header: tuple, problems: Sequence[Problem], reason: str) -> bytes:
@@ -318,19 +336,21 @@ def _fill_result_sheet(
     )
     for r, (label, value) in enumerate(pairs, start=3):
         _label_row(ws, r, label, value)
-    ws.row_dimensions[3 + len(pairs) - 1].height = 16 * _lines(note, 110)
     first = 3 + len(pairs) + 1
     _table(ws, first, problems, targets)
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    codes = [p.indicator_code for p in problems if p.indicator_code]
+    fit_code_column(ws, _CODE_COLUMN, [HEADERS[_CODE_COLUMN - 1], *codes])
+    print_a4_landscape(ws)
+    ws.print_title_rows = f"{first}:{first}"
+    fit_row_heights(ws)
 
 
 def _label_row(ws: Worksheet, r: int, label: str, value: object) -> None:
     """``label:`` over columns A-C, its value over D to the last column."""
-    write_text(ws, r, 1, f"{label}:").font = _BOLD
+    label_cell = write_text(ws, r, 1, f"{label}:")
+    label_cell.font, label_cell.alignment = _BOLD, Alignment(vertical="top")
     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
     cell = ws.cell(r, 4, value) if isinstance(value, int) else write_text(ws, r, 4, value)
     cell.font = _BOLD if label == "Kết quả" else _TEXT
@@ -344,6 +364,7 @@ def _table(
     for col, text in enumerate(HEADERS, start=1):
         cell = write_text(ws, first, col, text)
         cell.font, cell.alignment, cell.border, cell.fill = _BOLD, _HEAD, _BOX, _HEADER_FILL
+    districts = _district_names()
     for number, (problem, where) in enumerate(zip(problems, targets, strict=True), start=1):
         r = first + number
         values = (
@@ -352,7 +373,7 @@ def _table(
             problem.sheet,
             problem.cell,
             problem.indicator_code,
-            problem.district_code,
+            districts.get(problem.district_code or "", problem.district_code),
             problem.message,
         )
         ws.cell(r, 1, number)
@@ -365,11 +386,10 @@ def _table(
             link = ws.cell(r, 5)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=where.location)
             link.font = _LINK
-        ws.row_dimensions[r].height = 16 * _lines(problem.message or "", WIDTHS[-1])
     if problems:
         ws.auto_filter.ref = f"A{first}:{get_column_letter(len(HEADERS))}{first + len(problems)}"
 
 
-def _lines(text: str, width: int) -> int:
-    """Rough number of wrapped lines of ``text`` in a column ``width`` characters wide."""
-    return max(1, sum(math.ceil(max(len(line), 1) / width) for line in text.splitlines() or [""]))
+def _district_names() -> dict[str, str]:
+    """District code -> name, as the clerk wrote it in the column header ("Yên Mô")."""
+    return {d.code: d.name for d in load_catalog().districts}

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 ERROR, WARNING = "error", "warning"
+SEVERITY_VI = {ERROR: "Lỗi", WARNING: "Cảnh báo"}  # as clerks read them
 
 # One row per value cell of the indicator table. Total cells are always emitted
 # (raw/value None when empty) so that validation can compare them with their parts;
@@ -11,7 +12,7 @@ ERROR, WARNING = "error", "warning"
 VALUE_COLUMNS = (
     "sheet",  # worksheet name as in the file
     "cell",  # A1 address, e.g. "E12"
-    "row",  # 1-based sheet row
+    "row",  # the indicator's line: 1-based sheet row; in the long layout its sheet column
     "indicator_code",  # code as written, stripped and upper-cased
     "indicator_name",  # name as written, or None
     "role",  # "district", "province" or "total"
@@ -69,3 +70,21 @@ class ParsedWorkbook:
     @property
     def has_errors(self) -> bool:
         return any(p.severity == ERROR for p in self.problems)
+
+
+MAX_DETAIL = 300  # characters of an exception kept in a message
+
+
+def processing_problem(stage_vi: str, error: BaseException | str) -> Problem:
+    """``processing_error``: something went wrong with this one file; it alone is refused.
+
+    ``stage_vi`` completes "Hệ thống gặp lỗi khi ... tệp này", e.g. "kiểm tra".
+    """
+    detail = (error if isinstance(error, str) else f"{type(error).__name__}: {error}")[:MAX_DETAIL]
+    return Problem(
+        ERROR,
+        "processing_error",
+        f"Hệ thống gặp lỗi khi {stage_vi} tệp này nên chưa nhận được báo cáo; cán bộ tổng hợp "
+        "đã được báo để xử lý. Các tệp khác vẫn được nhận bình thường. Nếu cần, hãy gửi lại "
+        f"tệp. (Chi tiết kỹ thuật: {detail})",
+    )

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from reference.periods import parse_period
-from reference.text import fold
-from workbooks.writer import vn_number_text
+from reference.periods import parse_period, same_period_last_year
+from reference.text import fold, vn_number
 
 if TYPE_CHECKING:
     from workbooks.review_report import ReviewData
@@ -52,11 +51,6 @@ class Paragraph:
 # --- numbers -------------------------------------------------------------------------
 
 
-def vn_number(value: float, decimals: int = 1) -> str:
-    """``45000`` -> ``45.000``; ``7236.5`` -> ``7.236,5`` (at most ``decimals`` decimals)."""
-    return vn_number_text(_round(value, Decimal(1).scaleb(-decimals)), zero_as_dash=False)
-
-
 def _round(value: float, step: Decimal) -> float:
     """Round half up to a multiple of ``step`` (Python's round() rounds half to even)."""
     steps = (Decimal(repr(float(value))) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
@@ -70,7 +64,7 @@ def round_words(value: float) -> str:
     does not change needs no word (``62.000``).
     """
     if value < 10:
-        return vn_number(value)
+        return vn_number(value, 1)
     digits = len(str(int(value)))
     rounded = _round(value, Decimal(10) ** (digits - 2))
     if math.isclose(rounded, value, abs_tol=1e-9):
@@ -84,7 +78,7 @@ def money_words(million: float, approximate: bool = True) -> str:
     value, unit = (
         (million / 1000, "tỷ đồng") if million >= BILLION_FROM else (million, "triệu đồng")
     )
-    amount = round_words(value) if approximate else vn_number(value)
+    amount = round_words(value) if approximate else vn_number(value, 1)
     return f"{amount} {unit}"
 
 
@@ -97,7 +91,7 @@ def amount_words(value: float, unit: str, kind: str) -> str:
     """The number as the narrative writes it, with its rounding word if any."""
     if kind == "money":
         return money_words(value)
-    return round_words(value) if is_approximate(unit, kind) else vn_number(value)
+    return round_words(value) if is_approximate(unit, kind) else vn_number(value, 1)
 
 
 def change_words(pct: float | None) -> str:
@@ -106,7 +100,7 @@ def change_words(pct: float | None) -> str:
         return ""
     if round(pct, 1) == 0:
         return "bằng cùng kỳ"
-    return f"{'tăng' if pct > 0 else 'giảm'} {vn_number(abs(pct))}%"
+    return f"{'tăng' if pct > 0 else 'giảm'} {vn_number(abs(pct), 1)}%"
 
 
 def fraction_words(done: int, total: int) -> str:
@@ -186,21 +180,45 @@ def figures_from(frame: pd.DataFrame, value_column: str) -> list[Figure]:
 
 def last_year_label(period_code: str) -> str | None:
     """The label of the same period one year earlier, as the review tables compare."""
-    try:
-        return parse_period(f"{int(period_code[:4]) - 1}{period_code[4:]}").label_vi
-    except ValueError:
-        return None
+    last_year = same_period_last_year(period_code)
+    return parse_period(last_year).label_vi if last_year else None
+
+
+def territory_changed(totals: pd.DataFrame) -> bool:
+    """True when the province's territory differs from the same period last year's.
+
+    After the 2025 merger the province total covers a larger territory than before it;
+    comparisons then use the old province's territory only (review_indicator_totals).
+    """
+    if "same_territory_as_last_year" not in totals.columns:
+        return False
+    known = totals[totals["same_period_last_year_value"].notna()]
+    return not known.empty and not known["same_territory_as_last_year"].astype(bool).all()
+
+
+# Said of a comparison made on the old province's territory only.
+OLD_TERRITORY_VI = (
+    "tính trên cùng địa bàn của tỉnh trước khi hợp nhất, không gồm số liệu thực hiện ở cấp tỉnh"
+)
 
 
 def comparison_line(totals: pd.DataFrame, period_code: str) -> str | None:
-    """How many indicators rose or fell against the same period last year."""
-    known = totals[totals["change_pct"].notna()]
+    """How many indicators rose or fell against the same period last year.
+
+    Only comparable territory is compared: when the territory changed, the changes are
+    those of the old province's territory, and the line says so.
+    """
+    changed = territory_changed(totals)
+    column = "old_territory_change_pct" if changed else "change_pct"
+    known = totals[totals[column].notna()].assign(change_pct=lambda f: f[column])
     if known.empty:
         return None
     up, down = known[known["change_pct"] > 0], known[known["change_pct"] < 0]
     same = len(known) - len(up) - len(down)
     label = last_year_label(period_code)
     text = f"So với cùng kỳ năm trước ({label})" if label else "So với cùng kỳ năm trước"
+    if changed:
+        text += f", {OLD_TERRITORY_VI}"
     text += f": {len(up)} chỉ tiêu tăng, {len(down)} chỉ tiêu giảm, {same} chỉ tiêu bằng cùng kỳ"
     extremes = []
     if not up.empty:

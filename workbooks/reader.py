@@ -29,6 +29,13 @@ from workbooks.limits import (
     inspect_file,
     too_big_message,
 )
+from workbooks.long_layout import (
+    LongTable,
+    find_long_header,
+    old_template_matches,
+    old_template_problem,
+    old_unit_message,
+)
 from workbooks.model import ERROR, ParsedWorkbook, Problem
 from workbooks.numbers import (
     FORMULA_WITHOUT_VALUE,
@@ -138,10 +145,21 @@ def read_workbook(path: Path, catalog: Catalog, today: date) -> ParsedWorkbook:
     return result
 
 
+MSG_CANNOT_OPEN = (
+    "Hệ thống không mở được tệp này trong thư mục nhận báo cáo (tệp bị khóa quyền đọc, "
+    "hoặc không phải là một tệp thông thường). Hãy gửi lại tệp báo cáo."
+)
+
+
+def unreadable_problem(message: str = MSG_CANNOT_OPEN) -> Problem:
+    """``unreadable_file``: the error for a file that cannot be opened or read."""
+    return Problem(ERROR, "unreadable_file", message)
+
+
 def _refuse(result: ParsedWorkbook, message: str) -> None:
     result.values.clear()
     result.tasks.clear()
-    result.problems[:] = [Problem(ERROR, "unreadable_file", message)]
+    result.problems[:] = [unreadable_problem(message)]
 
 
 def _quote(text: object) -> str:
@@ -221,6 +239,7 @@ class _Columns:
     note: int | None = None
     districts: list[tuple[int, str]] = field(default_factory=list)  # (column, district code)
     district_like: int = 0
+    old_template: bool = False  # former districts after the reform: no total to check
 
 
 class _Reader:
@@ -230,6 +249,7 @@ class _Reader:
         self.today = today
         self.result = result
         self.period: Period | None = None
+        self._district_headers: dict[str, tuple[str, str]] = {}  # code -> first (cell, text)
 
     # --- problems -----------------------------------------------------------
     def problem(self, rule: str, message: str, sheet: _Sheet | None = None, cell=None, **kw):
@@ -253,9 +273,12 @@ class _Reader:
                 "nguyên dòng tiêu đề có cột “Mã chỉ tiêu”.",
             )
             return
-        sheet, header_row = indicator_sheet
+        sheet, header_row, long = indicator_sheet
         self._read_metadata(sheet, header_row)
-        self._read_indicators(sheet, header_row)
+        if long:
+            LongTable(self, sheet, header_row).read()
+        else:
+            self._read_indicators(sheet, header_row)
         if task_sheet is not None:
             self._read_tasks(*task_sheet)
 
@@ -299,13 +322,16 @@ class _Reader:
                 formulas = uncached_formulas(xml) if xml else {}
                 sheet = _Sheet(meta.name, rows, formulas, merged)
                 r = _find_header(sheet, ("ma chi tieu",))
-                if r is not None:
+                long = find_long_header(sheet.rows, HEADER_SEARCH_ROWS, _key) if r is None else None
+                if long is not None and indicator is None:
+                    indicator = (sheet, long, True)  # the long layout (section 3b)
+                elif r is not None:
                     if weak is None:
-                        weak = (sheet, r)
+                        weak = (sheet, r, False)
                     if indicator is None and any(
                         _COLUMN_ROLES.get(_key(raw)) == "total" for raw in sheet.row(r)
                     ):
-                        indicator = (sheet, r)
+                        indicator = (sheet, r, False)
                 elif task is None:
                     r = _find_header(sheet, ("nhiem vu", "ket qua"), _TASK_ROLES)
                     task = (sheet, r) if r is not None else None
@@ -432,6 +458,7 @@ class _Reader:
         two_rows = (captions or vertical) and is_blank(sheet.get(h + 1, code_col))
         cols = _Columns(h, h + 2 if two_rows else h + 1)
         width = max(len(top_row), len(below) if two_rows else 0)
+        pending: list[tuple[int, int, str]] = []  # (row, column, text) of district headers
         for c in range(width):
             top = sheet.get(h, c)
             bottom = sheet.get(h + 1, c) if two_rows else ""
@@ -454,8 +481,27 @@ class _Reader:
                     setattr(cols, role, c)
                 continue
             cols.district_like += 1
-            self._district_column(sheet, cols, r, c, describe_raw(text))
+            pending.append((r, c, describe_raw(text)))
+        self._district_columns(sheet, cols, pending)
         return cols
+
+    def _district_columns(self, sheet: _Sheet, cols: _Columns, pending: list) -> None:
+        """Match the district columns, unless they are an old district template after the
+        reform: then warn, and none of them is taken for the commune of the same name."""
+        former = old_template_matches(self.catalog, self.period, [t for _, _, t in pending])
+        if former is None:
+            for r, c, text in pending:
+                self._district_column(sheet, cols, r, c, text)
+            return
+        cols.district_like, cols.old_template = len(pending), True
+        first = address(pending[0][0], pending[0][1])
+        self.result.problems.append(
+            old_template_problem(self.period, sheet.name, first, [t for _, _, t in pending])
+        )
+        for (r, c, text), district in zip(pending, former, strict=True):
+            cell = address(r, c)
+            message = old_unit_message(self.catalog, cell, text, self.period, district)
+            self.problem("unknown_district", message, sheet, cell)
 
     def _cached(self, key: tuple, compute):
         """Memoise a catalogue look-up across files: the same headers and units recur."""
@@ -478,6 +524,10 @@ class _Reader:
         match = self._match_district(text)
         cell = address(r, c)
         if match.district is not None:
+            first = self._district_headers.setdefault(match.district.code, (cell, text))
+            if first != (cell, text):
+                self._duplicate_district(sheet, cell, text, first, match.district)
+                return
             cols.districts.append((c, match.district.code))
             return
         if match.reason_vi:
@@ -495,12 +545,25 @@ class _Reader:
             )
         self.problem("unknown_district", message, sheet, cell)
 
+    def _duplicate_district(self, sheet: _Sheet, cell: str, text: str, first: tuple, district):
+        """Two columns of one district: which one counts would be a guess, so none does."""
+        first_cell, first_text = first
+        self.problem(
+            "duplicate_district",
+            f"Ô {cell}: cột “{text}” và cột “{first_text}” (ô {first_cell}) cùng là "
+            f"{district.district_type} {district.name}. "
+            "Mỗi huyện, thành phố chỉ được có một cột: hãy gộp số liệu vào một cột và xóa "
+            "cột thừa.",
+            sheet,
+            cell,
+        )
+
     def _read_rows(self, sheet: _Sheet, cols: _Columns) -> None:
         values = self.result.values
         parts = [(c, "district", code) for c, code in cols.districts]
         if cols.province is not None:
             parts.append((cols.province, "province", self.catalog.province_member().code))
-        if cols.total is not None:
+        if cols.total is not None and not cols.old_template:
             parts.append((cols.total, "total", None))
         formula_rows = {r for r, _ in sheet.formulas}
         name_of_sheet = sheet.name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +31,7 @@ from openpyxl.drawing.text import (
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbooks import narrative
@@ -39,9 +40,16 @@ from workbooks.template import (
     COUNT_FORMAT,
     DATE_FORMAT,
     FONT_NAME,
+    MARGINS,
     MONEY_FORMAT,
+    column_width,
+    fit_code_column,
+    fit_row_heights,
+    line_height,
     print_a4_landscape,
+    text_lines,
     use_times_new_roman,
+    use_times_new_roman_default,
 )
 
 PERCENT_FORMAT, DATETIME_FORMAT = "0.0%", "dd/mm/yyyy hh:mm"
@@ -57,10 +65,16 @@ _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _WRAP = Alignment(vertical="top", wrap_text=True)
+_CELL_TEXT = Alignment(vertical="center", wrap_text=True)
+_CELL_NUMBER = Alignment(vertical="center")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _BAD_FILL = PatternFill("solid", fgColor="F8CBAD")
 _YES, _NO = "Có", "Không"
-_CHARS_PER_LINE = 115  # of the draft's column at its width, to size wrapped rows
+_DRAFT_WIDTH = 125  # the draft's one column: a full A4 landscape line at 100 %
+_CM = 72 / 2.54  # points per centimetre
+_CHART_ROW = 15.0  # points: the rows a chart covers get this height, so pages are known
+# Printable height of a page at 100 % (A4 landscape, MARGINS), less the footer's room.
+PAGE_HEIGHT = 595.3 - 72 * (MARGINS.top + MARGINS.bottom) - 12
 
 
 @dataclass
@@ -78,6 +92,8 @@ class ReviewData:
     task_summary: pd.DataFrame
     completeness: pd.DataFrame
     program: pd.DataFrame
+    # review_former_district_indicator of the period: the old territory, by former district
+    former_districts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def write_review_report(path: Path, period_code: str, data: ReviewData) -> Path:
@@ -91,6 +107,7 @@ def write_review_report(path: Path, period_code: str, data: ReviewData) -> Path:
 
 def build_review_report(data: ReviewData) -> Workbook:
     wb = Workbook()
+    use_times_new_roman_default(wb)
     wb.active.title = SHEETS[0]
     _draft_sheet(wb.active, narrative.draft_review(data))
     _summary_sheet(wb.create_sheet(SHEETS[1]), data)
@@ -101,6 +118,7 @@ def build_review_report(data: ReviewData) -> Workbook:
     for ws in wb.worksheets:
         use_times_new_roman(ws)
         print_a4_landscape(ws)
+        fit_row_heights(ws)
     return wb
 
 
@@ -108,8 +126,10 @@ def build_review_report(data: ReviewData) -> Workbook:
 
 
 def _title(ws: Worksheet, row: int, text: str, width: int, size: int = 14) -> None:
+    """A title merged over the table's ``width`` columns; a long one wraps inside them."""
     cell = write_text(ws, row, 1, text)
-    cell.font, cell.alignment = Font(bold=True, size=size), Alignment(horizontal="center")
+    cell.font = Font(bold=True, size=size)
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
 
 
@@ -136,8 +156,7 @@ def _put(ws: Worksheet, row: int, col: int, value: object, number_format: str | 
     cell.border = _BOX
     if number_format:
         cell.number_format = number_format
-    if isinstance(value, str):
-        cell.alignment = _WRAP
+    cell.alignment = _CELL_TEXT if isinstance(value, str) else _CELL_NUMBER
     return cell
 
 
@@ -183,25 +202,71 @@ def _bar_chart(title: str, horizontal: bool, width: float, height: float) -> Bar
     return chart
 
 
+def _charts_below(ws: Worksheet, charts: Sequence[BarChart], last_row: int) -> None:
+    """Each chart on a page of its own below the table, so none crosses a page break and
+    none widens the printed area (fit-to-width would shrink the table to make room)."""
+    row = last_row + 1
+    for chart in charts:
+        ws.row_breaks.append(Break(id=row))  # zero-based: the page starts at row + 1
+        ws.row_dimensions[row + 1].height = _CHART_ROW  # a spacer: the chart's border
+        row += 2  # would otherwise touch the foot of the previous page
+        ws.add_chart(chart, f"A{row}")
+        rows = math.ceil(chart.height * _CM / _CHART_ROW) + 1
+        for r in range(row, row + rows):
+            ws.row_dimensions[r].height = _CHART_ROW
+        row += rows
+
+
+def _chart_width(ws: Worksheet, columns: int) -> float:
+    """The width in cm of the table's first ``columns`` columns (6 pt per unit)."""
+    return round(column_width(ws, 1, columns) * 6 / _CM, 1)
+
+
+def _axis_title(text: str) -> Title:
+    props = CharacterProperties(latin=DrawingFont(typeface=FONT_NAME), sz=1000, b=False)
+    para = DrawingParagraph(
+        pPr=ParagraphProperties(defRPr=props), r=[RegularTextRun(rPr=props, t=text)]
+    )
+    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
+
+
 # --- Dự thảo báo cáo -------------------------------------------------------------------------
 
 
 def _draft_sheet(ws: Worksheet, paragraphs: Sequence[narrative.Paragraph]) -> None:
-    ws.column_dimensions["A"].width = 120
+    """One paragraph a row, each row as tall as its wrapped text; a heading that would end
+    a page (its first paragraph on the next) starts the next page instead."""
+    ws.column_dimensions["A"].width = _DRAFT_WIDTH
+    heights = []
     for row, para in enumerate(paragraphs, start=1):
         cell = write_text(ws, row, 1, para.text)
         match para.style:
             case narrative.TITLE:
                 cell.font, cell.alignment = Font(bold=True, size=14), _CENTER
-            case narrative.HEADING:
-                cell.font, cell.alignment = Font(bold=True, size=13), _WRAP
+            case narrative.HEADING:  # room above, at the foot of the row
+                cell.font = Font(bold=True, size=13)
+                cell.alignment = Alignment(wrap_text=True, vertical="bottom")
             case narrative.NOTE:
                 cell.font, cell.alignment = Font(italic=True, size=12), _CENTER
             case _:
                 cell.font = Font(size=13)
                 cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1)
-        lines = max(1, math.ceil(len(para.text) / _CHARS_PER_LINE))
-        ws.row_dimensions[row].height = 18 * lines + 2
+        size = cell.font.size
+        lines = text_lines(para.text, _DRAFT_WIDTH, size, cell.alignment.indent)
+        heights.append(line_height(size, lines) + (8 if para.style == narrative.HEADING else 0))
+        ws.row_dimensions[row].height = heights[-1]
+    _keep_headings_with_text(ws, paragraphs, heights)
+
+
+def _keep_headings_with_text(ws, paragraphs, heights) -> None:
+    used = 0.0
+    for i, (para, height) in enumerate(zip(paragraphs, heights, strict=True)):
+        following = heights[i + 1] if i + 1 < len(heights) else 0
+        keep = height + following if para.style == narrative.HEADING else height
+        if used and used + keep > PAGE_HEIGHT:
+            ws.row_breaks.append(Break(id=i))  # break after row i: row i + 1 starts a page
+            used = 0.0
+        used += height
 
 
 # --- Tổng hợp -------------------------------------------------------------------------------
@@ -218,7 +283,8 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         f"Cùng kỳ ({last_year})",
         "Tăng, giảm so với cùng kỳ",
     )
-    _title(ws, 1, f"KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU TOÀN TỈNH - {data.period_label.upper()}", 7)
+    width = 10 if narrative.territory_changed(data.totals) else 7  # H-J: old territory
+    _title(ws, 1, f"KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU TOÀN TỈNH - {data.period_label.upper()}", width)
     _header(ws, 3, heads)
     totals = data.totals.sort_values("sort_order")
     for i, r in enumerate(totals.itertuples(), start=1):
@@ -226,13 +292,14 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         _put(ws, row, 1, i)
         _put(ws, row, 2, r.indicator_code)
         _put(ws, row, 3, r.indicator_name)
-        _put(ws, row, 4, r.unit)
+        _put(ws, row, 4, r.unit).alignment = _CENTER
         _put(ws, row, 5, r.total_value, fmt)
         _put(ws, row, 6, r.same_period_last_year_value, fmt)
         change = None if pd.isna(r.change_pct) else r.change_pct / 100
         _put(ws, row, 7, change, PERCENT_FORMAT)
     last = 3 + len(totals)
-    _widths(ws, {"A": 6, "B": 20, "C": 50, "D": 13, "E": 16, "F": 18, "G": 16})
+    _widths(ws, {"A": 5, "C": 44, "D": 11, "E": 13, "F": 15, "G": 12})
+    fit_code_column(ws, 2, ["Mã chỉ tiêu", *totals["indicator_code"]])
     ws.freeze_panes = "E4"
     ws.print_title_rows = "3:3"
     if last > 3:
@@ -248,27 +315,57 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
             end_color="63BE7B",
         )
         ws.conditional_formatting.add(f"G4:G{last}", red_green)
-        _summary_charts(ws, totals, last)
+        wide = _old_territory_columns(ws, totals, last_year)
+        _summary_charts(ws, totals, last, 10 if wide else 7)
 
 
-def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int) -> None:
-    chart = _bar_chart("Kết quả các chỉ tiêu so với cùng kỳ", True, 24, 14)
+def _old_territory_columns(ws: Worksheet, totals: pd.DataFrame, last_year: str) -> bool:
+    """Beside the totals of a merged province, the same on the old province's territory."""
+    if not narrative.territory_changed(totals):
+        return False
+    heads = (
+        "Địa bàn tỉnh trước hợp nhất: kỳ này",
+        f"Địa bàn tỉnh trước hợp nhất: cùng kỳ ({last_year})",
+        "Tăng, giảm trên cùng địa bàn",
+    )
+    _header(ws, 3, heads, first_col=8)
+    for i, r in enumerate(totals.itertuples(), start=1):
+        fmt = _value_format(r.value_kind)
+        _put(ws, 3 + i, 8, r.old_territory_total_value, fmt)
+        _put(ws, 3 + i, 9, r.old_territory_last_year_value, fmt)
+        change = r.old_territory_change_pct
+        _put(ws, 3 + i, 10, None if pd.isna(change) else change / 100, PERCENT_FORMAT)
+    note = "Số liệu toàn tỉnh kỳ này gồm địa bàn rộng hơn cùng kỳ; cột H-J "
+    ws.cell(2, 1, f"{note}{narrative.OLD_TERRITORY_VI}.").font = Font(italic=True)
+    # Ten columns on one A4 width at full size: narrower, with the headers wrapped.
+    _widths(ws, {"C": 34, "D": 10, "E": 11, "F": 12, "G": 10, "H": 11, "I": 12, "J": 10})
+    return True
+
+
+def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int, columns: int = 7) -> None:
+    width = _chart_width(ws, columns)
+    # Ten columns wrap the repeated header to more lines: less room left for the chart.
+    tall = 14 if columns == 7 else 12
+    chart = _bar_chart("Kết quả các chỉ tiêu so với cùng kỳ", True, width, tall)
     chart.add_data(
         Reference(ws, min_col=5, max_col=6, min_row=3, max_row=last), titles_from_data=True
     )
     chart.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"  # first indicator on top
     values = pd.concat([totals["total_value"], totals["same_period_last_year_value"]]).dropna()
-    if not values.empty and (values > 0).all():
+    positive = values[values > 0]
+    if not positive.empty and (values >= 0).all():
         chart.y_axis.scaling.logBase = 10  # conferences and participants differ 1,000-fold
-        chart.y_axis.title = "thang logarit"
-    ws.add_chart(chart, "I3")
-    change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, 24, 12)
+        # One decade below the smallest value: a value of 1 still has a visible bar.
+        chart.y_axis.scaling.min = 10 ** (math.floor(math.log10(positive.min())) - 1)
+        zeros = "giá trị 0 không có thanh; " if (values == 0).any() else ""
+        chart.y_axis.title = _axis_title(f"{zeros}thang logarit")
+    change = _bar_chart("Tăng, giảm so với cùng kỳ (%)", True, width, tall - 2)
     change.add_data(Reference(ws, min_col=7, min_row=3, max_row=last), titles_from_data=True)
     change.set_categories(Reference(ws, min_col=3, min_row=4, max_row=last))
     change.x_axis.scaling.orientation = "maxMin"
-    change.legend = None
-    ws.add_chart(change, f"I{last + 16}")
+    change.x_axis.tickLblPos = "low"  # names at the left edge, not at zero under the bars
+    _charts_below(ws, [chart, change], last + 1)
 
 
 # --- Theo huyện ------------------------------------------------------------------------------
@@ -276,6 +373,9 @@ def _summary_charts(ws: Worksheet, totals: pd.DataFrame, last: int) -> None:
 
 def _district_sheet(ws: Worksheet, data: ReviewData) -> None:
     frame = data.districts
+    if "unit_level" in frame and (frame["unit_level"] == "commune").any():
+        _commune_sheet(ws, data)
+        return
     districts = (
         frame[["district_code", "district_name"]]
         .drop_duplicates("district_code")
@@ -301,12 +401,12 @@ def _district_sheet(ws: Worksheet, data: ReviewData) -> None:
     second = _district_block(
         ws, first + 2, "Thứ hạng trong tỉnh (1 = cao nhất)", indicators, districts, ranks, False
     )
-    _widths(ws, {"A": 6, "B": 48, "C": 13})
+    _widths(ws, {"A": 5, "B": 36, "C": 10})
     for col in range(4, width + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 12
+        ws.column_dimensions[get_column_letter(col)].width = 10
     ws.freeze_panes = "D5"
     ws.print_title_rows = "4:4"
-    _district_chart(ws, len(indicators), len(districts), second + 2)
+    _district_chart(ws, len(indicators), len(districts), second)
 
 
 def _district_block(ws, top, caption, indicators, districts, table, are_values) -> int:
@@ -342,15 +442,167 @@ def _district_colors(are_values: bool) -> ColorScaleRule:
     )
 
 
-def _district_chart(ws: Worksheet, n_indicators: int, n_districts: int, anchor_row: int) -> None:
+def _district_chart(ws: Worksheet, n_indicators: int, n_districts: int, last_row: int) -> None:
     """Each district's share of every indicator: comparable though units differ."""
-    chart = _bar_chart("Tỷ trọng của các huyện, thành phố trong từng chỉ tiêu", True, 26, 15)
+    width = min(_chart_width(ws, 3 + n_districts), 27)
+    chart = _bar_chart("Tỷ trọng của các huyện, thành phố trong từng chỉ tiêu", True, width, 14)
     chart.grouping, chart.overlap = "percentStacked", 100
     data = Reference(ws, min_col=4, max_col=3 + n_districts, min_row=4, max_row=4 + n_indicators)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + n_indicators))
     chart.x_axis.scaling.orientation = "maxMin"
-    ws.add_chart(chart, f"B{anchor_row}")
+    _charts_below(ws, [chart], last_row)
+
+
+# --- Theo xã, phường (periods from 2025S2: the merged province by commune) ---------------
+
+_COMMUNE_HEADER_ROW = 4  # indicator names; the units under them; both repeat on every page
+_GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
+_COMMUNE_PAGE_UNITS = 147  # column width units that print on one A4 width at about 88 %
+_DISTRICTS_GROUP = "Huyện, thành phố (đến 30/06/2025)"
+COMMUNE_CHART_TITLE = "Tỷ trọng của các huyện cũ trong từng chỉ tiêu"
+_COMMUNE_NOTE = (
+    "Các xã, phường xếp theo huyện cũ (bản đồ hành chính ngày 30/06/2025); (*): xã, phường "
+    "hình thành từ nhiều huyện cũ, xếp vào huyện cũ có nhiều xã cũ nhất. 129 xã, phường là "
+    "quá nhiều cho một biểu đồ: biểu đồ cuối trang so sánh các huyện cũ trên địa bàn tỉnh "
+    "Ninh Bình trước hợp nhất."
+)
+
+
+def _indicators(frame: pd.DataFrame) -> pd.DataFrame:
+    columns = ["indicator_code", "indicator_name", "unit", "value_kind", "sort_order"]
+    return frame[columns].drop_duplicates("indicator_code").sort_values("sort_order")
+
+
+def _commune_sheet(ws: Worksheet, data: ReviewData) -> None:
+    """Communes as rows, grouped by former district, indicators as columns: 129 units
+    print down the pages at full size where 129 columns could not; then the ranks, then
+    the old territory by former district with its chart."""
+    frame = data.districts[data.districts["unit_level"].isin(["district", "commune"])]
+    indicators = _indicators(frame)
+    communes = _unit_groups(frame)
+    width = 2 + len(indicators)
+    both = (frame["unit_level"] == "district").any()  # a period across 2025-07-01
+    by = "HUYỆN, THÀNH PHỐ VÀ XÃ, PHƯỜNG" if both else "XÃ, PHƯỜNG"
+    _title(ws, 1, f"KẾT QUẢ THEO {by} - {data.period_label.upper()}", width)
+    note = write_text(ws, 2, 1, _COMMUNE_NOTE)
+    note.font, note.alignment = Font(italic=True), _WRAP
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    ws.row_dimensions[2].height = line_height(12, 2)
+    _commune_header(ws, indicators)
+    values = frame.pivot_table(
+        index="district_code", columns="indicator_code", values="value", aggfunc="sum"
+    )
+    ranks = frame.pivot_table(
+        index="district_code", columns="indicator_code", values="rank_in_province", aggfunc="min"
+    )
+    last = _commune_rows(ws, _COMMUNE_HEADER_ROW + 2, indicators, communes, values, True)
+    ws.row_breaks.append(Break(id=last))  # the ranks start a page, under the repeated header
+    caption = "Thứ hạng trong tỉnh (1 = cao nhất)"
+    write_text(ws, last + 1, 2, caption).font = Font(bold=True, italic=True)
+    last = _commune_rows(ws, last + 2, indicators, communes, ranks, False)
+    ws.row_breaks.append(Break(id=last))
+    first, last = _former_district_rows(ws, last + 1, indicators, data.former_districts)
+    _widths(ws, {"A": 5, "B": 24})
+    # One A4 width at about 88 %: narrower value columns when there are many indicators.
+    value_width = min(9.0, max(7.0, (_COMMUNE_PAGE_UNITS - 29) / max(len(indicators), 1)))
+    for col in range(3, width + 1):
+        ws.column_dimensions[get_column_letter(col)].width = round(value_width, 1)
+    ws.freeze_panes = f"C{_COMMUNE_HEADER_ROW + 2}"
+    ws.print_title_rows = f"{_COMMUNE_HEADER_ROW}:{_COMMUNE_HEADER_ROW + 1}"
+    if last >= first:
+        _former_district_chart(ws, len(indicators), first, last)
+
+
+def _unit_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit with the group it prints under: its former district; the
+    districts of a period that began before 2025-07-01 come first, as a group of theirs."""
+    units = frame.drop_duplicates("district_code").copy()
+    commune = units["unit_level"] == "commune"
+    former = units["former_district_name"].where(units["former_district_name"].notna(), None)
+    units["group"] = [
+        (f"Huyện cũ: {name}" if name else "Khác") if is_commune else _DISTRICTS_GROUP
+        for name, is_commune in zip(former, commune, strict=True)
+    ]
+    units["group_order"] = units["former_district_code"].fillna("").where(commune, "")
+    units["spans"] = units["spans_former_districts"].fillna(False).astype(bool) & commune
+    units["unit_name"] = units["unit_name"].fillna(units["district_name"])
+    return units.sort_values(["group_order", "unit_name"])
+
+
+def _commune_header(ws: Worksheet, indicators: pd.DataFrame) -> None:
+    write_text(ws, 3, 1, "Số liệu").font = Font(bold=True, italic=True)
+    row = _COMMUNE_HEADER_ROW
+    _header(ws, row, ["STT", "Xã, phường", *indicators["indicator_name"]])
+    _header(ws, row + 1, ["", "Đơn vị tính", *indicators["unit"]])
+    ws.merge_cells(start_row=row, start_column=1, end_row=row + 1, end_column=1)
+    for col in range(3, 3 + len(indicators)):  # 10 pt: the repeated header stays short
+        ws.cell(row, col).font = Font(bold=True, size=10)
+
+
+def _commune_rows(ws, row, indicators, communes, table, are_values) -> int:
+    """One row per commune under a row naming its former district; returns the last row."""
+    start, number = row, 0
+    for (_, label), group in communes.groupby(["group_order", "group"], sort=True):
+        head = _put(ws, row, 2, label)
+        head.font, head.fill = Font(bold=True, italic=True), _GROUP_FILL
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=2 + len(indicators))
+        _put(ws, row, 1, None)
+        for commune in group.itertuples():
+            row, number = row + 1, number + 1
+            _put(ws, row, 1, number)
+            name = " ".join(str(commune.unit_name).split())  # the source has "Xã  Xuân Giang"
+            _put(ws, row, 2, f"{name} (*)" if commune.spans else name)
+            for col, ind in enumerate(indicators.itertuples(), start=3):
+                code = ind.indicator_code
+                value = table.at[commune.district_code, code] if code in table.columns else None
+                fmt = _value_format(ind.value_kind) if are_values else "0"
+                _put(ws, row, col, value, fmt)
+        row += 1
+    for col in range(3, 3 + len(indicators)):
+        letter = get_column_letter(col)
+        ws.conditional_formatting.add(
+            f"{letter}{start}:{letter}{row - 1}", _district_colors(are_values)
+        )
+    return row - 1
+
+
+def _former_district_rows(ws, top, indicators, former) -> tuple[int, int]:
+    """The old province's territory, one row per former district, under the same
+    indicator columns (so the repeated header fits it); returns its first and last row."""
+    caption = write_text(
+        ws, top, 2, "Địa bàn tỉnh Ninh Bình trước hợp nhất, theo huyện cũ (bản đồ ngày 30/06/2025)"
+    )
+    caption.font = Font(bold=True, italic=True)
+    if former.empty:
+        return top + 1, top
+    values = former.pivot_table(
+        index="former_district_code", columns="indicator_code", values="value", aggfunc="sum"
+    )
+    names = former.drop_duplicates("former_district_code").set_index("former_district_code")
+    row = top
+    for number, code in enumerate(sorted(values.index), start=1):
+        row += 1
+        _put(ws, row, 1, number)
+        _put(ws, row, 2, names.at[code, "former_district_name"])
+        for col, ind in enumerate(indicators.itertuples(), start=3):
+            code_ = ind.indicator_code
+            value = values.at[code, code_] if code_ in values.columns else None
+            _put(ws, row, col, value, _value_format(ind.value_kind))
+    return top + 1, row
+
+
+def _former_district_chart(ws: Worksheet, n_indicators: int, first: int, last: int) -> None:
+    """Each former district's share of every indicator, on the old territory."""
+    width = min(_chart_width(ws, 2 + n_indicators), 27)
+    chart = _bar_chart(COMMUNE_CHART_TITLE, True, width, 11)
+    chart.grouping, chart.overlap = "percentStacked", 100
+    data = Reference(ws, min_col=2, max_col=2 + n_indicators, min_row=first, max_row=last)
+    chart.add_data(data, from_rows=True, titles_from_data=True)
+    row = _COMMUNE_HEADER_ROW
+    chart.set_categories(Reference(ws, min_col=3, max_col=2 + n_indicators, min_row=row))
+    chart.x_axis.scaling.orientation = "maxMin"
+    _charts_below(ws, [chart], last)
 
 
 # --- Nhiệm vụ ------------------------------------------------------------------------------
@@ -425,7 +677,7 @@ def _task_sheet(ws: Worksheet, data: ReviewData) -> None:
         _put(ws, row, 9, r.completion_rate, PERCENT_FORMAT)
     last = row
     _task_total_row(ws, last + 1, data.task_summary)
-    _widths(ws, {"A": 6, "B": 24, "I": 14, **{c: 11 for c in "CDEFGH"}})
+    _widths(ws, {"A": 5, "B": 26, "I": 13, **{c: 11 for c in "CDEFGH"}})
     ws.freeze_panes = "C5"
     ws.print_title_rows = "3:4"
     if last > 4:
@@ -456,12 +708,14 @@ def _task_total_row(ws: Worksheet, row: int, summary: pd.DataFrame) -> None:
 
 
 def _task_chart(ws: Worksheet, last: int) -> None:
-    chart = _bar_chart("Nhiệm vụ được giao và đã hoàn thành theo cơ quan", False, 24, 12)
+    chart = _bar_chart(
+        "Nhiệm vụ được giao và đã hoàn thành theo cơ quan", False, _chart_width(ws, 9), 12
+    )
     chart.add_data(
         Reference(ws, min_col=7, max_col=8, min_row=4, max_row=last), titles_from_data=True
     )
     chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=last))
-    ws.add_chart(chart, "K3")
+    _charts_below(ws, [chart], last + 1)
 
 
 # --- Tình hình gửi báo cáo --------------------------------------------------------------------
@@ -501,7 +755,7 @@ def _completeness_sheet(ws: Worksheet, data: ReviewData) -> None:
         )
     for offset, line in enumerate(narrative.completeness_lines(frame), start=2):
         write_text(ws, row + offset, 2, line).font = Font(italic=True)
-    _widths(ws, {"A": 6, "B": 10, "C": 42, "D": 10, "E": 14, "F": 10, "G": 18, "H": 12})
+    _widths(ws, {"A": 5, "B": 9, "C": 42, "D": 9, "E": 13, "F": 9, "G": 17, "H": 12})
     ws.freeze_panes = "D4"
     ws.print_title_rows = "3:3"
 
@@ -511,7 +765,7 @@ def _completeness_sheet(ws: Worksheet, data: ReviewData) -> None:
 
 def _program_sheet(ws: Worksheet, data: ReviewData) -> None:
     _title(ws, 1, "KẾT QUẢ THỰC HIỆN CHƯƠNG TRÌNH PHỐI HỢP (LŨY KẾ TỪ ĐẦU GIAI ĐOẠN)", 4)
-    _widths(ws, {"A": 6, "B": 55, "C": 13, "D": 18})
+    _widths(ws, {"A": 5, "B": 60, "C": 12, "D": 16})
     if data.program.empty:
         write_text(ws, 3, 1, "Không có chương trình phối hợp nào có số liệu đến hết kỳ này.")
         return

@@ -9,6 +9,8 @@ reader can compute without cached values, print settings and Times New Roman
 
 from __future__ import annotations
 
+import math
+import textwrap
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,13 +18,17 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reference.catalog import Catalog, Indicator
 from reference.periods import Period, parse_period
 from reference.text import fold
+from workbooks.long_writer import FIRST_INDICATOR_COL, UNIT_NAME
 from workbooks.safe_cells import safe_text, write_text
 from workbooks.writer import (
     CODE,
@@ -39,6 +45,7 @@ DATE_LABEL, EMAIL_LABEL = "Ngày báo cáo", "Email"
 TASK_KINDS = ("Chung", "Đăng ký")
 TASK_RESULTS = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
 TASK_ROWS = 30  # empty task rows ready to fill
+_MAX_LIST_CHARS = 255  # Excel's limit for a drop-down list written in the rule itself
 INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")  # pale yellow: "write here"
 COUNT_FORMAT, MONEY_FORMAT, DATE_FORMAT = "#,##0", "#,##0.0", "dd/mm/yyyy"
 _THIN = Side(style="thin")
@@ -82,6 +89,7 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
     if not districts:
         raise ValueError(f"no district existed for the whole period {period_code}")
     indicators = _expected(catalog, agency_code)
+    long = any(d.is_commune for d in districts)
     layout = SubmissionLayout(
         agency_text=agency.name,
         period_text=period.label_vi,
@@ -91,23 +99,41 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
         section_rows=True,
         title_rows=True,
         total_formula=True,
+        long_layout=long,
+        two_row_header=long,
+        district_header_style="prefixed" if long else "plain",  # "Xã Gia Viễn"
     )
     rows = [IndicatorRow(i.code, i.name, i.unit, group=i.group) for i in indicators]
     wb = build_workbook(rows, [], layout)
+    use_times_new_roman_default(wb)
     sheet, tasks = wb[layout.indicator_sheet], wb[layout.task_sheet]
     _keep_text_as_text(wb)
-    grid = _locate(sheet)
-    _finish_indicator_sheet(sheet, grid, {i.code: i for i in indicators})
-    _finish_task_sheet(tasks)
+    if long:
+        _finish_long_sheet(sheet, indicators, len(districts))
+    else:
+        _finish_indicator_sheet(sheet, _locate(sheet), {i.code: i for i in indicators})
+    _finish_task_sheet(tasks, member_names(catalog, period))
     guide = wb.create_sheet("Hướng dẫn", 0)
-    _write_guide(
-        guide, agency.name, period, catalog.deadline_days_for(agency_code, period.period_type)
-    )
+    days = catalog.deadline_days_for(agency_code, period.period_type)
+    _write_guide(guide, agency.name, period, days, long)
     for ws in wb.worksheets:
         use_times_new_roman(ws)
         print_a4_landscape(ws)
+        fit_row_heights(ws)
+    if long:
+        _print_long_over_pages(sheet, [i.code for i in indicators])
     wb.active = wb.worksheets.index(sheet)
     return wb
+
+
+def member_names(catalog: Catalog, period: Period) -> list[str]:
+    """Short names of the member agencies during ``period``: what "Đơn vị chủ trì" takes."""
+    return [
+        a.short_name
+        for a in catalog.agencies.values()
+        if a.valid_from <= period.end_date
+        and (a.valid_to is None or a.valid_to >= period.start_date)
+    ]
 
 
 def _expected(catalog: Catalog, agency_code: str) -> list[Indicator]:
@@ -165,13 +191,128 @@ def _finish_indicator_sheet(ws: Worksheet, grid: _Grid, indicators: dict[str, In
         if dv.sqref:
             ws.add_data_validation(dv)
     _metadata_inputs(ws, grid.header_row)
-    footer = max(grid.rows.values()) + 2
-    ws.cell(footer, grid.total_col - 2, "……………, ngày …… tháng …… năm ………")
-    ws.cell(footer + 1, 3, "Người lập biểu").font = Font(bold=True)
-    ws.cell(footer + 1, grid.total_col - 2, "Thủ trưởng đơn vị").font = Font(bold=True)
+    _signatures(ws, grid, max(grid.rows.values()) + 2)
+    _wrap_names(ws, grid)
     ws.freeze_panes = ws.cell(grid.header_row + 1, grid.code_col + 3)
     ws.print_title_rows = f"{grid.header_row}:{grid.header_row}"
     _protect(ws)
+
+
+def _finish_long_sheet(ws: Worksheet, indicators: list[Indicator], units: int) -> None:
+    """The long layout: an input cell per unit (and Cấp tỉnh) and indicator, SUMs below."""
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value == UNIT_NAME)
+    first = header + 3  # codes, names, units
+    last = first + units  # Cấp tỉnh, then the units
+    total_row = last + 1
+    for offset, indicator in enumerate(indicators):
+        col = FIRST_INDICATOR_COL + offset
+        letter = get_column_letter(col)
+        money = indicator.value_kind == "money"
+        for r in range(first, last + 1):
+            _input_cell(ws, r, col, MONEY_FORMAT if money else COUNT_FORMAT)
+        check = _value_validation(indicator.value_kind)
+        check.add(f"{letter}{first}:{letter}{last}")
+        ws.add_data_validation(check)
+        total = ws.cell(total_row, col, f"=SUM({letter}{first}:{letter}{last})")
+        total.number_format = MONEY_FORMAT if money else COUNT_FORMAT
+        total.font = Font(bold=True)
+    note_col = FIRST_INDICATOR_COL + len(indicators)
+    for r in range(first, last + 1):
+        _input_cell(ws, r, note_col, None)
+    ws.cell(total_row, 3).font = Font(bold=True)
+    _metadata_inputs(ws, header)
+    ws.cell(total_row + 2, note_col - 1, "……………, ngày …… tháng …… năm ………")
+    ws.cell(total_row + 3, 3, "Người lập biểu").font = Font(bold=True)
+    ws.cell(total_row + 3, note_col - 1, "Thủ trưởng đơn vị").font = Font(bold=True)
+    ws.freeze_panes = ws.cell(first, FIRST_INDICATOR_COL)
+    ws.print_title_rows = f"{header}:{first - 1}"
+    _protect(ws)
+
+
+LONG_SCALE = 90  # percent: the long sheet prints at this scale, its columns over pages
+_LONG_PAGE_UNITS = 117 * 100 / LONG_SCALE  # column width units on one A4 landscape page
+
+
+def _print_long_over_pages(ws: Worksheet, codes: list[str]) -> None:
+    """Indicator columns wide enough for their whole code, split over pages in their
+    order with the unit names (A:C) and the header rows repeated on every page: a
+    shrink-to-one-page-wide would print a clerk's form at about 70 %."""
+    for letter, width in (("A", 5), ("B", 10), ("C", 27)):  # A:B hold "Đơn vị báo cáo:"
+        ws.column_dimensions[letter].width = width
+    for offset, code in enumerate(codes):
+        col = FIRST_INDICATOR_COL + offset
+        ws.column_dimensions[get_column_letter(col)].width = 12
+        fit_code_column(ws, col, [code])
+    note_col = FIRST_INDICATOR_COL + len(codes)
+    ws.column_dimensions[get_column_letter(note_col)].width = 12
+    fixed = column_width(ws, 1, FIRST_INDICATOR_COL - 1)
+    used, split = fixed, False
+    for col in range(FIRST_INDICATOR_COL, note_col + 1):
+        width = column_width(ws, col)
+        if used + width > _LONG_PAGE_UNITS:
+            ws.col_breaks.append(Break(id=col - 1))  # column ``col`` starts a page
+            used, split = fixed, True
+        used += width
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = LONG_SCALE
+    ws.print_title_cols = f"A:{get_column_letter(FIRST_INDICATOR_COL - 1)}"
+    fit_row_heights(ws)  # the header rows, now in their final widths
+    if split:  # the titles repeat whole with the unit names, never cut by a page edge
+        _titles_over(ws, FIRST_INDICATOR_COL - 1)
+
+
+_MOTTO_LENGTH = 40  # "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM": one line, a little smaller
+
+
+def _titles_over(ws: Worksheet, last_col: int) -> None:
+    """The titles above the table merged over its first ``last_col`` columns, wrapped."""
+    for span in list(ws.merged_cells.ranges):
+        if span.min_row == span.max_row and span.min_col == 1 and span.max_col > last_col:
+            if ws.cell(span.min_row, 1).value is None:
+                continue
+            row = span.min_row
+            ws.unmerge_cells(str(span))
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+            cell = ws.cell(row, 1)
+            width = 0.7 * column_width(ws, 1, last_col)  # bold capitals run wide
+            lines = text_lines(str(cell.value), width, BODY_SIZE)
+            if lines == 2 and len(str(cell.value)) <= _MOTTO_LENGTH:  # the national motto
+                cell.alignment, lines = Alignment(horizontal="center", shrink_to_fit=True), 1
+            else:
+                cell.alignment = Alignment(horizontal="center", wrap_text=True)
+            ws.row_dimensions[row].height = line_height(BODY_SIZE, lines)
+
+
+def _signatures(ws: Worksheet, grid: _Grid, row: int) -> None:
+    """Date line and signatures, the head's centred over the last columns (inside the
+    table's width, so they never widen the printed page)."""
+    last = grid.note_col or grid.total_col
+    first = max(grid.part_cols[0], last - 5)
+    for r, text, font in (
+        (row, "……, ngày …… tháng …… năm ……", Font(italic=True)),
+        (row + 1, "Thủ trưởng đơn vị", Font(bold=True)),
+    ):
+        cell = ws.cell(r, first, text)
+        cell.font, cell.alignment = font, Alignment(horizontal="center", wrap_text=True)
+        ws.merge_cells(start_row=r, start_column=first, end_row=r, end_column=last)
+    ws.cell(row + 1, grid.code_col + 1, "Người lập biểu").font = Font(bold=True)
+
+
+def _wrap_names(ws: Worksheet, grid: _Grid) -> None:
+    """Codes whole on one line; long names and units wrap inside their column."""
+    fit_code_column(ws, grid.code_col, list(grid.rows))
+    widths = {grid.code_col - 1: 5, grid.code_col + 1: 31, grid.code_col + 2: 10}
+    widths |= {col: 7 for col in grid.part_cols} | {grid.total_col: 8.5}
+    if grid.note_col:
+        widths[grid.note_col] = 8
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    wrap, middle = Alignment(wrap_text=True, vertical="center"), Alignment(vertical="center")
+    last = grid.note_col or grid.total_col
+    for r in grid.rows.values():
+        for col in range(1, last + 1):
+            wraps = col in (grid.code_col + 1, grid.code_col + 2)
+            ws.cell(r, col).alignment = wrap if wraps else middle
 
 
 def _input_cell(ws: Worksheet, r: int, col: int, number_format: str | None) -> None:
@@ -250,7 +391,7 @@ def _protect(ws: Worksheet) -> None:
 # --- the task sheet ----------------------------------------------------------------
 
 
-def _finish_task_sheet(ws: Worksheet) -> None:
+def _finish_task_sheet(ws: Worksheet, members: list[str]) -> None:
     last = 1 + TASK_ROWS
     for r in range(2, last + 1):
         for col in range(1, len(TASK_HEADERS) + 1):
@@ -264,7 +405,15 @@ def _finish_task_sheet(ws: Worksheet) -> None:
     results.add(f"D2:D{last}")
     ws.add_data_validation(kinds)
     ws.add_data_validation(results)
-    for col, width in zip("ACDEFG", (6, 12, 18, 28, 13, 25), strict=True):
+    if len(",".join(members)) <= _MAX_LIST_CHARS:
+        leads = _list_validation(
+            tuple(members),
+            "Đơn vị chủ trì",
+            "Chọn một cơ quan thành viên trong danh sách; để trống nếu đơn vị báo cáo chủ trì.",
+        )
+        leads.add(f"E2:E{last}")
+        ws.add_data_validation(leads)
+    for col, width in zip("ABCDEFG", (5, 48, 11, 17, 22, 12, 18), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
@@ -289,16 +438,28 @@ def _list_validation(items: tuple[str, ...], title: str, prompt: str) -> DataVal
 # --- the instructions sheet --------------------------------------------------------
 
 
-def _guide_lines(agency_name: str, period: Period, deadline_days: int) -> list[str]:
+def _guide_lines(agency_name: str, period: Period, deadline_days: int, long: bool) -> list[str]:
     deadline = period.end_date + timedelta(days=deadline_days)
+    where = (
+        "2. Mỗi xã, phường một dòng, mỗi chỉ tiêu một cột (mã chỉ tiêu ở đầu cột). Ghi số liệu "
+        "thực hiện trong kỳ vào dòng của từng xã, phường; phần do cấp tỉnh trực tiếp thực hiện "
+        "ghi vào dòng “Cấp tỉnh”. Không đổi mã đơn vị."
+        if long
+        else "2. Ghi số liệu thực hiện trong kỳ vào cột của từng huyện, thành phố; phần do cấp "
+        "tỉnh trực tiếp thực hiện ghi vào cột “Cấp tỉnh”."
+    )
+    total = (
+        "3. Dòng “Tổng cộng” tự cộng bằng công thức, không ghi đè."
+        if long
+        else "3. Cột “Tổng cộng” tự cộng bằng công thức, không ghi đè."
+    )
     return [
         "HƯỚNG DẪN ĐIỀN BIỂU",
         f"Biểu dành cho: {agency_name} - kỳ báo cáo: {period.label_vi}.",
         "1. Không sửa phần đầu biểu, tên cột, mã chỉ tiêu và cột “Tổng cộng” (các ô này đã "
         "được khóa). Chỉ ghi vào các ô nền vàng nhạt.",
-        "2. Ghi số liệu thực hiện trong kỳ vào cột của từng huyện, thành phố; phần do cấp tỉnh "
-        "trực tiếp thực hiện ghi vào cột “Cấp tỉnh”.",
-        "3. Cột “Tổng cộng” tự cộng bằng công thức, không ghi đè.",
+        where,
+        total,
         "4. Chỉ tiêu đếm (hội nghị, lượt người, suất quà...) ghi số nguyên không âm; chỉ tiêu "
         "tiền ghi theo đơn vị ở cột “Đơn vị tính”, được có phần thập phân. Excel báo lỗi khi "
         "ghi sai.",
@@ -306,36 +467,152 @@ def _guide_lines(agency_name: str, period: Period, deadline_days: int) -> list[s
         "không thực hiện thì ghi 0.",
         "6. Ghi “Ngày báo cáo” dạng dd/mm/yyyy và “Email” để nhận phản hồi về báo cáo.",
         "7. Trang “Nhiệm vụ”: mỗi nhiệm vụ một dòng; chọn “Loại” (Chung, Đăng ký) và “Kết quả” "
-        "(Hoàn thành, Đang thực hiện, Chưa thực hiện) trong danh sách; “Đơn vị chủ trì” để "
-        "trống nếu đơn vị báo cáo chủ trì.",
+        "(Hoàn thành, Đang thực hiện, Chưa thực hiện) trong danh sách. “Đơn vị chủ trì” phải "
+        "là một cơ quan thành viên, chọn trong danh sách (ví dụ “Hội Nông dân”); để trống nếu "
+        "đơn vị báo cáo chủ trì. Tên cơ quan khác (như “Sở Nông nghiệp”) làm cả biểu bị trả "
+        "lại; hãy ghi cơ quan đó vào cột “Ghi chú”.",
         f"8. Gửi biểu về cơ quan thường trực chậm nhất ngày {deadline:%d/%m/%Y}.",
     ]
 
 
-def _write_guide(ws: Worksheet, agency_name: str, period: Period, deadline_days: int) -> None:
-    for r, line in enumerate(_guide_lines(agency_name, period, deadline_days), start=1):
+def _write_guide(
+    ws: Worksheet, agency_name: str, period: Period, deadline_days: int, long: bool
+) -> None:
+    for r, line in enumerate(_guide_lines(agency_name, period, deadline_days, long), start=1):
         cell = write_text(ws, r, 1, line)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.cell(1, 1).font = Font(bold=True, size=14)
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 125  # a full A4 landscape line
     ws.protection = SheetProtection(sheet=True)
 
 
 # --- every sheet ------------------------------------------------------------------
 
 
+BODY_SIZE = 12  # points; cells openpyxl leaves at its default (Calibri 11) get this size
+_OPENPYXL_DEFAULT_SIZE = 11
+# Measured on LibreOffice 7.4's PDFs with Times New Roman 12 as the default font: a line
+# holds 14.4 average Vietnamese characters per unit of column width at 1 pt (1.2 per
+# unit at 12 pt); estimates use a little less, so that a row is never too short.
+_CHARS_PER_WIDTH_POINT = 13.5
+_LINE_PITCH, _GLYPH_EXTRA = 1.1, 0.2  # in units of the font size (measured: 1.08, 0.17)
+_ROW_PADDING = 2.0  # points above and below the text
+DEFAULT_WIDTH = 8.43  # Excel's column width when none is set
+UNIT_POINTS, CALIBRI_UNIT_POINTS = 6.0, 7.0  # a unit of column width, printed
+# A4 landscape with these margins: 784 × 509 pt of printable page at 100 %, i.e. about
+# 130 units of column width once the workbook's default font is Times New Roman 12.
+MARGINS = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+FOOTER = "&A - Trang &P/&N"  # sheet name and page number on every printed page
+
+
+def use_times_new_roman_default(wb: Workbook) -> None:
+    """Make Times New Roman 12 the workbook's default font.
+
+    Column widths count characters of the default font, so with openpyxl's Calibri 11
+    a unit printed 7 pt wide in LibreOffice and 6 pt with Times New Roman 12: the same
+    table then fits the page at a larger scale, and empty cells match the text.
+    """
+    fonts = list(wb._fonts)  # openpyxl keeps the default font first; no public setter
+    fonts[0] = Font(name=FONT_NAME, size=BODY_SIZE, family=1)
+    wb._fonts = IndexedList(fonts)
+
+
 def use_times_new_roman(ws: Worksheet) -> None:
-    """Times New Roman on every written cell, keeping bold and size."""
+    """Times New Roman on every written cell, keeping bold and size (default: 12 pt)."""
     for row in ws.iter_rows():
         for cell in row:
             font = cell.font
+            size = font.size if font.size and font.size != _OPENPYXL_DEFAULT_SIZE else BODY_SIZE
             cell.font = Font(
                 name=FONT_NAME,
-                size=font.size or 12,
+                size=size,
                 bold=font.bold,
                 italic=font.italic,
                 color=font.color,
+                underline=font.underline,
             )
+
+
+def column_width(ws: Worksheet, first: int, last: int | None = None) -> float:
+    """The width of columns ``first``..``last`` together, in Excel's width units."""
+    total = 0.0
+    for col in range(first, (last or first) + 1):
+        width = ws.column_dimensions[get_column_letter(col)].width
+        total += width if width else DEFAULT_WIDTH
+    return total
+
+
+def text_lines(
+    text: str, width: float, size: float, indent: int = 0, unit_points: float = UNIT_POINTS
+) -> int:
+    """How many lines ``text`` wraps to in a cell ``width`` units wide at ``size`` pt.
+
+    ``unit_points``: how wide a unit of column width prints (see UNIT_POINTS).
+    """
+    chars = (width - 1 - 2 * indent) * unit_points / UNIT_POINTS * _CHARS_PER_WIDTH_POINT
+    per_line = max(1, int(chars / size))
+    return sum(
+        max(1, len(textwrap.wrap(part, per_line, break_long_words=True)))
+        for part in str(text).split("\n")
+    )
+
+
+def line_height(size: float, lines: int = 1) -> float:
+    """Row height for ``lines`` lines at ``size`` pt: LibreOffice sets lines 1.08 × size
+    apart and a line's glyphs (Vietnamese marks included) are 1.25 × size tall."""
+    return round(lines * _LINE_PITCH * size + _GLYPH_EXTRA * size + _ROW_PADDING, 1)
+
+
+def unit_points(wb: Workbook) -> float:
+    """How wide a unit of column width prints in ``wb``: 6 pt with our default font,
+    7 pt with Excel's and openpyxl's Calibri 11 (as LibreOffice prints them)."""
+    default = wb._fonts[0]
+    ours = default.name == FONT_NAME and default.sz == BODY_SIZE
+    return UNIT_POINTS if ours else CALIBRI_UNIT_POINTS
+
+
+def fit_row_heights(ws: Worksheet) -> None:
+    """Give every row the height its text needs, wrapped text included.
+
+    Excel grows a wrapped row when it opens the file; LibreOffice keeps the height the
+    file says, so two-line headers were clipped and long names overprinted the next
+    row. A cell merged over several rows is left alone; a row only ever grows.
+    """
+    merged = {r.start_cell.coordinate: r for r in ws.merged_cells.ranges}
+    needed: dict[int, float] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            span = merged.get(cell.coordinate)
+            if span is not None and span.max_row > span.min_row:
+                continue
+            last = span.max_col if span is not None else cell.column
+            size = cell.font.size or BODY_SIZE
+            lines = 1
+            if cell.alignment.wrap_text:
+                width = column_width(ws, cell.column, last)
+                text, indent = _shown_text(cell.value), cell.alignment.indent
+                lines = text_lines(text, width, size, indent, unit_points(ws.parent))
+            needed[cell.row] = max(needed.get(cell.row, 0), line_height(size, lines))
+    for r, height in needed.items():
+        current = ws.row_dimensions[r].height
+        ws.row_dimensions[r].height = max(height, current or 0)
+
+
+def _shown_text(value: object) -> str:
+    return value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else str(value)
+
+
+_CODE_WIDTH_PER_POINT = 0.105  # capitals and "_" of a code: about 0.63 em, 6 pt per unit
+
+
+def fit_code_column(ws: Worksheet, col: int, codes: list[str], size: float = BODY_SIZE) -> None:
+    """Widen column ``col`` so that the longest code shows whole on one line."""
+    longest = max((len(str(t)) for t in codes), default=0)
+    needed = math.ceil(longest * size * _CODE_WIDTH_PER_POINT) + 2
+    letter = get_column_letter(col)
+    ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, needed)
 
 
 def print_a4_landscape(ws: Worksheet) -> None:
@@ -346,3 +623,7 @@ def print_a4_landscape(ws: Worksheet) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
+    ws.page_margins = MARGINS
+    ws.oddFooter.center.text = FOOTER
+    ws.oddFooter.center.font = f"{FONT_NAME},Regular"
+    ws.oddFooter.center.size = 10

@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
 from reference.catalog import District
+from reference.text import vn_number
 
 Value = int | float | str | None
 
@@ -105,6 +106,9 @@ class SubmissionLayout:
     values_as_text: bool = False  # large or decimal numbers as text ("45.000", "7.150,5")
     zero_as_dash: bool = False
     saved_at: datetime | None = None  # document timestamps; default: from report_date
+    long_layout: bool = False  # one row per unit, one column per indicator (section 3b)
+    unit_codes: bool = True  # long layout: a "Mã đơn vị" (GSO code) column
+    unit_name_header: str = "Xã, phường"  # long layout: header of the unit-name column
 
 
 # --- text helpers --------------------------------------------------------------
@@ -137,13 +141,8 @@ def district_header(district: District, style: str) -> str:
 
 
 def vn_number_text(value: float, zero_as_dash: bool = True) -> str:
-    """Vietnamese number text: dots group thousands, comma marks decimals."""
-    if value == 0 and zero_as_dash:
-        return "-"
-    rounded = round(float(value), 6)
-    whole, _, fraction = f"{rounded:f}".rstrip("0").rstrip(".").partition(".")
-    grouped = f"{int(whole):,}".replace(",", ".")
-    return f"{grouped},{fraction}" if fraction else grouped
+    """A value typed as Vietnamese number text, as some clerks do (``-`` for zero)."""
+    return "-" if value == 0 and zero_as_dash else vn_number(value)
 
 
 def vn_date_text(day: date) -> str:
@@ -395,7 +394,12 @@ def build_workbook(
     wb = Workbook()
     ws = wb.active
     ws.title = layout.indicator_sheet
-    write_indicator_sheet(ws, rows, layout)
+    if layout.long_layout:
+        from workbooks.long_writer import write_long_sheet  # it builds on this module
+
+        write_long_sheet(ws, rows, layout)
+    else:
+        write_indicator_sheet(ws, rows, layout)
     if tasks is not None:
         write_task_sheet(wb.create_sheet(layout.task_sheet), tasks)
     if layout.instructions:

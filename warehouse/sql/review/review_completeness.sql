@@ -1,6 +1,7 @@
 -- Who reported each expected period: received, accepted, on time.
 -- Expected: every period of the agency's reporting type between the first and the
--- last period of that type that anyone submitted.
+-- last period of that type that anyone submitted, generated from the calendar, so a
+-- period nobody reported still has a row per agency (received = false).
 CREATE OR REPLACE TABLE review_completeness AS
 WITH seen AS (
     SELECT p.period_type, min(p.start_date) AS first_start, max(p.end_date) AS last_end
@@ -9,14 +10,39 @@ WITH seen AS (
     WHERE s.status <> 'duplicate'
     GROUP BY ALL
 ),
+step AS (
+    SELECT * FROM (VALUES ('month', 1), ('quarter', 3), ('half_year', 6), ('year', 12))
+        AS t (period_type, months)
+),
+calendar AS (
+    SELECT
+        seen.period_type,
+        CAST(s.start AS DATE) AS start_date,
+        CAST(s.start + to_months(step.months) - INTERVAL 1 DAY AS DATE) AS end_date
+    FROM seen
+    JOIN step USING (period_type),
+        LATERAL unnest(
+            generate_series(
+                CAST(seen.first_start AS TIMESTAMP),
+                CAST(seen.last_end AS TIMESTAMP),
+                to_months(step.months)
+            )
+        ) AS s (start)
+),
 expected AS (
-    SELECT r.agency_code, p.period_code, p.end_date + r.deadline_days AS deadline
+    SELECT
+        r.agency_code,
+        CASE c.period_type
+            WHEN 'month' THEN strftime(c.start_date, '%Y%m')
+            WHEN 'quarter' THEN strftime(c.start_date, '%Y') || 'Q' || quarter(c.start_date)
+            WHEN 'half_year' THEN
+                strftime(c.start_date, '%Y') || 'S'
+                || CASE WHEN month(c.start_date) <= 6 THEN '1' ELSE '2' END
+            ELSE strftime(c.start_date, '%Y')
+        END AS period_code,
+        c.end_date + r.deadline_days AS deadline
     FROM ref_reporting AS r
-    JOIN seen USING (period_type)
-    JOIN dim_period AS p
-        ON p.period_type = r.period_type
-        AND p.start_date >= seen.first_start
-        AND p.end_date <= seen.last_end
+    JOIN calendar AS c USING (period_type)
 ),
 received AS (
     SELECT

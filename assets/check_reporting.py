@@ -1,4 +1,4 @@
-"""Asset check names and helpers to show problems where analysts look."""
+"""The names of the refresh's asset checks, and the Markdown their metadata shows problems in."""
 
 from collections.abc import Sequence
 

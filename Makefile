@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test lint format ui bench clean
+.PHONY: run test test-fast lint format ui bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(BIN)/.installed
 ## test: set up and run the whole test suite
 test: $(BIN)/.installed
 	$(BIN)/pytest -q
+
+## test-fast: the tests for day-to-day work (all but those marked slow)
+test-fast: $(BIN)/.installed
+	$(BIN)/pytest -q -m "not slow"
 
 ## lint: ruff check and format check
 lint: $(BIN)/.installed

@@ -10,17 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import smtplib
-import ssl
-import urllib.request
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from alerts.model import Alert
 from alerts.settings import AlertSettings
+
+if TYPE_CHECKING:  # smtplib, ssl, email and urllib load when a message is sent, not before
+    import smtplib
+    from email.message import EmailMessage
 
 LOG_FILE = "alerts.jsonl"
 XLSX_MAINTYPE = "application"
@@ -118,6 +117,9 @@ def build_email(
     alert: Alert, settings: AlertSettings, to: list[str], cc: list[str]
 ) -> EmailMessage:
     """Plain-text Vietnamese message, the feedback workbook attached when it exists."""
+    from email.message import EmailMessage
+    from email.utils import formatdate
+
     message = EmailMessage()
     message["Subject"] = alert.subject
     message["From"] = settings.from_address
@@ -153,6 +155,9 @@ def _feedback_file(alert: Alert) -> Path | None:
 
 
 def _smtp_connect(settings: AlertSettings) -> smtplib.SMTP:
+    import smtplib
+    import ssl
+
     timeout = settings.smtp_timeout_seconds
     if settings.smtp_ssl:
         context = ssl.create_default_context()
@@ -172,11 +177,15 @@ def _smtp_connect(settings: AlertSettings) -> smtplib.SMTP:
     return smtp
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
+def _opener_without_redirects():
     """A redirected POST would become a GET without the body: treat 3xx as a failure."""
+    import urllib.request
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
-        return None
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
+            return None
+
+    return urllib.request.build_opener(NoRedirect())
 
 
 @dataclass
@@ -190,6 +199,8 @@ class WebhookChannel:
         return True
 
     def send(self, alert: Alert) -> str | None:
+        import urllib.request
+
         payload = {**alert.to_dict(), "subject": alert.subject, "text": alert.body}
         request = urllib.request.Request(
             str(self.settings.webhook_url),
@@ -200,7 +211,7 @@ class WebhookChannel:
             },
             method="POST",
         )
-        opener = urllib.request.build_opener(_NoRedirect())
+        opener = _opener_without_redirects()
         with opener.open(request, timeout=self.settings.webhook_timeout_seconds) as response:
             status = response.status
             response.read(65536)

@@ -35,7 +35,7 @@ def inbox_files(context: AssetExecutionContext, refresh: RefreshResource) -> Out
     """Files in the inbox (subfolders too), archived, split into new, duplicate and
     already recorded; files that cannot be opened are new, to be recorded unreadable."""
     arrivals = scan_inbox(refresh.paths)  # archived while fingerprinted
-    with refresh.connect() as con:
+    with refresh.read() as con:
         triage = triage_arrivals(con, arrivals)
     for arrival in triage.new:
         if arrival.unreadable:

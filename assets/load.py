@@ -8,7 +8,6 @@ from assets.resources import RefreshResource
 from assets.review import REVIEW_ASSET_KEYS
 from warehouse.inbox import clear_from_inbox
 from warehouse.load import Submission, Triage, load_isolated
-from warehouse.report_data import review_periods
 
 
 @asset(group_name="warehouse", deps=["inbox_files"])
@@ -63,6 +62,8 @@ def published_warehouse(
     inbox exactly the files recorded (a file re-saved meanwhile waits for the next run)
     and add a ``period`` partition for each period the warehouse now holds."""
     with refresh.connect() as con:
+        from warehouse.report_data import review_periods  # pandas, openpyxl: only here
+
         periods = review_periods(con)
     refresh.publish()
     added = add_period_partitions(context.instance, periods)

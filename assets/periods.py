@@ -17,9 +17,7 @@ from dagster import (
 
 from assets.resources import ProjectResource
 from assets.review import markdown_table
-from warehouse.report_data import PeriodNotInWarehouse, load_review_data
 from warehouse.store import connect_readonly
-from workbooks.review_report import write_review_report
 
 period_partitions = DynamicPartitionsDefinition(name="period")
 PUBLISH_GROUP = "publish"  # what follows publishing: after the review group, never before
@@ -39,6 +37,10 @@ def period_review_workbook(
     context: AssetExecutionContext, project: ProjectResource
 ) -> MaterializeResult:
     """The review workbook of one period (``reports/<period>.xlsx``), from the live warehouse."""
+    # imported here: pandas and openpyxl are for this asset only, not for every refresh
+    from warehouse.report_data import PeriodNotInWarehouse, load_review_data
+    from workbooks.review_report import write_review_report
+
     period_code = context.partition_key
     home = project.paths
     try:

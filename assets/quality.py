@@ -7,6 +7,7 @@ later refresh until delivered.
 """
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from dagster import (
     AssetExecutionContext,
@@ -23,8 +24,10 @@ from reference.periods import parse_period
 from warehouse.home import Home
 from warehouse.inbox import safe_name
 from warehouse.load import DUPLICATE, Submission
-from workbooks.feedback import FeedbackJob, write_feedback_batch
 from workbooks.model import processing_problem
+
+if TYPE_CHECKING:
+    from workbooks.feedback import FeedbackJob
 
 
 def feedback_path(home: Home, submission: Submission):
@@ -61,6 +64,8 @@ def feedback_workbooks(
     Runs before the load, so that a file whose feedback cannot be written is rejected
     (by ``warehouse_facts``) rather than loaded without the agency being told.
     """
+    from workbooks.feedback import FeedbackJob  # openpyxl: only when feedback is written
+
     home, catalog = refresh.paths, refresh.catalog
     jobs = {}
     for submission in validated_submissions:
@@ -88,8 +93,10 @@ def feedback_workbooks(
     )
 
 
-def _write_isolated(jobs: dict[str, FeedbackJob]) -> Feedback:
+def _write_isolated(jobs: "dict[str, FeedbackJob]") -> Feedback:
     """All jobs at once; if that raises, one by one, so one file's failure is its own."""
+    from workbooks.feedback import write_feedback_batch
+
     try:
         paths = write_feedback_batch(list(jobs.values()))
         return Feedback({key: str(path) for key, path in zip(jobs, paths, strict=True)})

@@ -1,8 +1,9 @@
 """The refresh resource: one lock and one private warehouse copy per run.
 
 The job runs in-process, so the resource is set up once per run: it takes the
-single-writer lock, copies the live warehouse to staging, and discards the copy at
-the end unless the publish asset promoted it.
+single-writer lock, copies the live warehouse to staging when a step first writes,
+and discards the copy at the end unless the publish asset promoted it. A run that
+only reads (nothing arrived) makes no copy.
 """
 
 from collections.abc import Iterator
@@ -14,8 +15,9 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from reference import Catalog, load_catalog
+from warehouse.freshness import record_reference, reference_digest
 from warehouse.home import Home
-from warehouse.store import StagedWarehouse, refresh_lock
+from warehouse.store import StagedWarehouse, connect_readonly_file, is_current, refresh_lock
 
 
 class ProjectResource(ConfigurableResource):
@@ -41,14 +43,16 @@ class RefreshResource(ProjectResource):
     """Where the refresh works: a private copy of the warehouse, under the writer's lock."""
 
     _staged: StagedWarehouse | None = PrivateAttr(default=None)
+    _reference: str = PrivateAttr(default="")
 
     @contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator["RefreshResource"]:
         home = self.paths
         with refresh_lock(home):
             staged = StagedWarehouse(home, context.run_id or "adhoc")
-            staged.prepare()
+            staged.discard_stale()
             self._staged = staged
+            self._reference = reference_digest()  # before any step reads the catalogue
             try:
                 yield self
             finally:
@@ -59,7 +63,21 @@ class RefreshResource(ProjectResource):
         """A connection to this run's private copy of the warehouse."""
         if self._staged is None:
             raise RuntimeError("the refresh resource is not set up for a run")
+        if not self._staged.prepared:
+            self._staged.prepare()
         return self._staged.connect()
+
+    def read(self) -> duckdb.DuckDBPyConnection:
+        """A connection for reading only: the live warehouse while no copy is needed yet.
+
+        Under the writer's lock the live file cannot change, so it reads the same as the
+        copy would; an old schema (a migration pending) is read from the migrated copy.
+        """
+        staged = self._staged
+        if staged is not None and not staged.prepared and is_current(self.paths.warehouse):
+            return connect_readonly_file(self.paths.warehouse)
+        return self.connect()
 
     def publish(self) -> None:
         self._staged.publish()
+        record_reference(self.paths, self._reference)

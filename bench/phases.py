@@ -150,7 +150,8 @@ def chitieu_run(home: Home, today: date) -> tuple[float, float]:
     The peak is the child's own VmHWM, polled: ru_maxrss of a child forked from this
     (large) process starts at this process's size, so it would overstate the child.
     """
-    command = [str(Path(sys.executable).parent / "chitieu"), "run", "--today", today.isoformat()]
+    command = [str(Path(sys.executable).parent / "chitieu"), "run", "--no-progress"]
+    command += ["--today", today.isoformat()]
     env = {**os.environ, "CHITIEU_HOME": str(home.root), "DAGSTER_HOME": str(home.root / "dagster")}
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)

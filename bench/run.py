@@ -8,15 +8,15 @@ import os
 import platform
 import statistics
 import tempfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from bench import phases
+from bench import commands, phases
 from bench.files import ensure_files
 
-TODAY = date(2026, 11, 27)  # every generated period has ended by then
+TODAY = commands.TODAY
 TARGET_FLOOR_RATIO = 5.0  # end-to-end refresh / raw calamine parse, at 1,000 files
 TARGET_FULL_SECONDS = 60.0  # full refresh of 10,000 files
 TARGET_PEAK_MB = 1536.0
@@ -159,6 +159,25 @@ def one_more(small_home, small: int, large_home, large: int, extra: list[Path]) 
     }
 
 
+def whole_runs(report: dict, work: Path, files: list[Path]) -> list[commands.Row]:
+    """The marginal cost of all files but one, and (at 10,000 files) the whole run."""
+    seconds, peak = report["seconds"]["chitieu_run"], report["peak_mb"]["chitieu_run"]
+    rows = [commands.marginal_row(work, files, seconds, peak)]
+    if len(files) >= 10_000:
+        rows.append(
+            commands.Row(
+                f"chitieu run, {len(files):,} files", seconds, "limit 45 s", 45.0, 1.0, peak
+            )
+        )
+    else:
+        rows.append(
+            commands.Row(
+                "chitieu run, 10,000 files", float("nan"), "make bench FILES=10000", 45.0, None
+            )
+        )
+    return rows
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--files",
@@ -189,7 +208,14 @@ def one_more(small_home, small: int, large_home, large: int, extra: list[Path]) 
     show_default=True,
     help="One-more-workbook refreshes per warehouse size (the median is reported).",
 )
-def main(count: int, json_out: str | None, work: str, small: int, repeat: int) -> None:
+@click.option(
+    "--commands-only",
+    is_flag=True,
+    help="Only the whole-process rows against their floors (issue 12), not the stages.",
+)
+def main(
+    count: int, json_out: str | None, work: str, small: int, repeat: int, commands_only: bool
+) -> None:
     """Benchmark the pipeline on COUNT generated submission workbooks.
 
     Prints, for the same files in one process: the raw python-calamine parse (the
@@ -217,13 +243,19 @@ def main(count: int, json_out: str | None, work: str, small: int, repeat: int) -
         "seconds": {"generate_or_reuse": generated.seconds},
         "peak_mb": {},
     }
-    measure_stages(report, inbox.parent, load_catalog())
-    gc.collect()
     files = sorted(inbox.iterdir(), key=_index)
-    measure_refreshes(report, work_dir, files, sorted(more.iterdir(), key=_index), small)
-    report["peak_mb"]["bench_process"] = phases.peak_rss_mb()
-    report["targets"] = targets(report)
-    print_report(report)
+    extra = sorted(more.iterdir(), key=_index)
+    rows = commands.measure_commands(work_dir, extra, max(repeat, 3))
+    if not commands_only:
+        measure_stages(report, inbox.parent, load_catalog())
+        gc.collect()
+        measure_refreshes(report, work_dir, files, extra, small)
+        report["peak_mb"]["bench_process"] = phases.peak_rss_mb()
+        report["targets"] = targets(report)
+        print_report(report)
+        rows += whole_runs(report, work_dir, files)
+    commands.print_rows(rows, click.echo)
+    report["commands"] = [{**vars(r), "ratio": r.ratio, "met": r.met} for r in rows]
     if json_out:
         Path(json_out).write_text(json.dumps(report, indent=2, default=str) + "\n")
 

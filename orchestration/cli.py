@@ -1,21 +1,92 @@
-"""The ``chitieu`` command line: one group, commands split by topic."""
+"""The ``chitieu`` command line: one group, commands split by topic.
 
+Commands are imported only when they run: ``chitieu --help`` or ``chitieu sql`` must
+not pay for Dagster, pandas or openpyxl, which only some commands need. The short
+help shown by ``--help`` is kept here (tests/test_imports.py checks it against each
+command's own docstring).
+"""
+
+import importlib
 import logging
 
 import click
 
-from orchestration.cli_check import check
-from orchestration.cli_export import export
-from orchestration.cli_query import sql
-from orchestration.cli_refresh import demo, run
-from orchestration.cli_status import status
-from orchestration.cli_ui import ui
-from orchestration.cli_workbooks import report, template
-
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# name -> (module, first line of its help), as `--help` lists them.
+COMMANDS = {
+    "check": ("orchestration.cli_check", "Dry run: validate workbooks without loading them."),
+    "demo": (
+        "orchestration.cli_refresh",
+        "Write the bundled sample submissions (2017S1-2019S1, 2025S1-2026S1) to the inbox, then"
+        " run.",
+    ),
+    "export": (
+        "orchestration.cli_export",
+        "Export the star schema, the pipeline record and the review tables as Parquet.",
+    ),
+    "report": (
+        "orchestration.cli_workbooks",
+        "Write the review workbook of one period for the review meeting.",
+    ),
+    "run": (
+        "orchestration.cli_refresh",
+        "Run one full refresh: pick up the inbox, validate, load, rebuild the review tables.",
+    ),
+    "sql": ("orchestration.cli_query", "Run a read-only SQL query on the warehouse."),
+    "status": (
+        "orchestration.cli_status",
+        "Show the last refresh, the files by status, and the alerts not yet delivered.",
+    ),
+    "template": (
+        "orchestration.cli_workbooks",
+        "Write the blank submission workbook an agency fills in for one period.",
+    ),
+    "ui": (
+        "orchestration.cli_ui",
+        "Start the Dagster UI and daemon, so the daily schedule and the inbox sensor run.",
+    ),
+}
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if _listing(ctx):
+            return _Stub(cmd_name, help=COMMANDS[cmd_name][1])
+        return load_command(cmd_name)
+
+
+def load_command(name: str) -> click.Command:
+    """The real command object (imports its module)."""
+    return getattr(importlib.import_module(COMMANDS[name][0]), name)
+
+
+def _listing(ctx: click.Context) -> bool:
+    """True while the group formats its own help (it only needs each short help)."""
+    return ctx.meta.get("chitieu.listing", False)
+
+
+class _Stub(click.Command):
+    """Stands for a command in the group's help listing."""
+
+
+class _Main(LazyGroup):
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ctx.meta["chitieu.listing"] = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            ctx.meta["chitieu.listing"] = False
+
+
+@click.group(cls=_Main, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="chitieu")
 @click.option("-v", "--verbose", is_flag=True, help="Show the pipeline's log.")
 def main(verbose: bool) -> None:
@@ -28,10 +99,6 @@ def main(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-
-for command in (run, demo, check, sql, template, report, status, ui, export):
-    main.add_command(command)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from alerts import PendingDelivery, pending
-from orchestration.jobs import REFRESH_JOB_NAME
+from orchestration.instance import REFRESH_JOB_NAME, newest_run_sqlite, sqlite_run_storage
 from orchestration.options import home_option
 from orchestration.output import output_options, render
 from warehouse.home import Home
@@ -76,6 +76,18 @@ def _last_dagster_run(home: Home) -> dict | None:
     folder = home.dagster_home
     if not ((folder / "dagster.yaml").exists() or (folder / "history").exists()):
         return None  # never create an instance just to look at it
+    runs_db = sqlite_run_storage(folder)
+    if runs_db is not None:
+        try:
+            run = newest_run_sqlite(runs_db, REFRESH_JOB_NAME)
+        except Exception as error:  # noqa: BLE001 - a corrupt file: say so, go on
+            return {"status": "unknown", "error": f"{type(error).__name__}: {error}"}
+        return run and {
+            "run_id": run["run_id"],
+            "status": run["status"],
+            "started_at": _moment(run["start_time"]),
+            "ended_at": _moment(run["end_time"]),
+        }
     from dagster import DagsterInstance, RunsFilter
 
     try:

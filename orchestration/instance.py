@@ -1,9 +1,13 @@
 """The Dagster instance folder under CHITIEU_HOME, shared by `chitieu run`, `ui` and `status`."""
 
 import fcntl
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from warehouse.home import Home
+
+REFRESH_JOB_NAME = "refresh"
 
 # Default local storage (SQLite under the folder); no telemetry from an offline office.
 DEFAULT_SETTINGS = "telemetry:\n  enabled: false\n"
@@ -31,3 +35,33 @@ def open_instance(home: Home):
     with open(folder / "instance.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return DagsterInstance.from_config(str(folder))
+
+
+def sqlite_run_storage(dagster_home: Path) -> Path | None:
+    """The runs database of an instance on Dagster's default local storage, else None.
+
+    ``chitieu status`` reads the newest run from it directly, so that it need not
+    import Dagster (0.7 s) to print one line; any other storage (PostgreSQL...) is
+    configured in dagster.yaml and read through Dagster.
+    """
+    settings = dagster_home / "dagster.yaml"
+    text = settings.read_text(encoding="utf-8") if settings.exists() else ""
+    if any(line.split(":")[0] in ("storage", "run_storage") for line in text.splitlines()):
+        return None
+    return dagster_home / "history" / "runs.db"
+
+
+def newest_run_sqlite(runs_db: Path, job_name: str) -> dict | None:
+    """The newest run of ``job_name`` as Dagster's run storage records it (newest id first)."""
+    if not runs_db.exists():
+        return None
+    uri = f"file:{runs_db}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=10)) as con:
+        row = con.execute(
+            "SELECT run_id, status, start_time, end_time FROM runs"
+            " WHERE pipeline_name = ? ORDER BY id DESC LIMIT 1",
+            [job_name],
+        ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("run_id", "status", "start_time", "end_time"), row, strict=True))

@@ -1,10 +1,9 @@
 """The refresh job: every asset, in one process, so one lock and one copy serve the run."""
 
-from dagster import AssetSelection, define_asset_job, in_process_executor
+from dagster import AssetKey, AssetSelection, define_asset_job, in_process_executor
 
 from assets.periods import period_partitions, period_review_workbook
-
-REFRESH_JOB_NAME = "refresh"
+from orchestration.instance import REFRESH_JOB_NAME
 
 refresh_job = define_asset_job(
     REFRESH_JOB_NAME,
@@ -12,6 +11,12 @@ refresh_job = define_asset_job(
     executor_def=in_process_executor,
     description="Pick up the inbox, validate, load, and rebuild the review tables.",
 )
+
+# When there is nothing to do (the daily schedule's usual case: an empty inbox, and the
+# reference data and schema as last published; warehouse/freshness.py) the refresh job
+# runs only this step: alerts still due are retried. Nothing is copied, validated or
+# rebuilt; the run is still a run of `refresh` in the instance (`chitieu status`).
+NOTHING_ARRIVED_ASSETS = [AssetKey("delivered_alerts")]
 
 period_reports_job = define_asset_job(
     "period_reports",

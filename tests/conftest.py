@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from reference import load_catalog
-from tests.helpers import TODAY, invoke
+from tests.robustness import clean_rebuild_home
 from warehouse.home import Home
 
 
@@ -23,12 +23,13 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home where `chitieu demo` has run once (read it, never change it)."""
-    root = tmp_path_factory.mktemp("demo") / "home"
-    result = invoke(root, "demo", "--today", TODAY)
-    assert result.exit_code == 0, result.output
-    return root
+def demo_home() -> Path:
+    """A home where one refresh loaded the bundled sample (read it, never change it).
+
+    The one sample warehouse of the session: the robustness tests compare against the
+    same home (tests/robustness.py, built once).
+    """
+    return clean_rebuild_home()
 
 
 @pytest.fixture

@@ -22,4 +22,4 @@ def invoke(home: Path, *args: str) -> Result:
 def sql_rows(home: Path, query: str) -> list[dict]:
     result = invoke(home, "sql", query, "--format", "json")
     assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+    return json.loads(result.output)

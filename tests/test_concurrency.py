@@ -30,6 +30,8 @@ from tests.robustness import (
     state_differences,
 )
 
+pytestmark = pytest.mark.slow
+
 ROWS_PER_FACT = 20_000  # the analyst's cross join: ~45 M rows, one to a few seconds
 ANALYST = r"""
 import json, sys, time

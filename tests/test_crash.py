@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.robustness import (
     Zygote,
     accounting_problems,
@@ -33,6 +35,8 @@ from tests.robustness import (
     start_run,
     state_differences,
 )
+
+pytestmark = pytest.mark.slow
 
 KILL_POINTS = int(os.environ.get("CHITIEU_KILL_POINTS", "20"))
 CHAINS = int(os.environ.get("CHITIEU_KILL_CHAINS", "2"))

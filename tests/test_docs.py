@@ -49,7 +49,7 @@ def shell_examples() -> list[tuple[str, str | None]]:
 
 
 def run_query(home: Path, query: str, as_of: str | None) -> list[dict]:
-    args = ["sql", query, "--format", "json"] + (["--as-of", as_of] if as_of else [])
+    args = ["sql", query, "--format", "jsonl"] + (["--as-of", as_of] if as_of else [])
     result = invoke(home, *args)
     assert result.exit_code == 0, f"{query}\n{result.output}"
     return [json.loads(line) for line in result.output.splitlines() if line.strip()]

@@ -38,6 +38,8 @@ from tests.robustness import PROJECT, run_to_completion
 from workbooks.model import ERROR
 from workbooks.reader import read_workbook
 
+pytestmark = pytest.mark.slow
+
 TODAY = date(2026, 11, 27)
 EXAMPLES = int(os.environ.get("CHITIEU_FUZZ_EXAMPLES", "60"))
 READ_SECONDS = 2.0  # per file, reading

@@ -39,7 +39,7 @@ def test_as_of_shows_the_value_before_and_after_a_correction(demo_home):
         "--as-of",
         between,
         "--format",
-        "json",
+        "jsonl",
         GIA_VIEN_2018S2_MTTQ.format(source="indicator_values"),
     )
     assert json.loads(rebuilt.output.splitlines()[0])["value"] == before[0]["value"]
@@ -49,7 +49,7 @@ def test_as_of_shows_the_value_before_and_after_a_correction(demo_home):
         "--as-of",
         between,
         "--format",
-        "json",
+        "jsonl",
         "select status from etl_submission where agency_code = 'MTTQ' and period_code = '2018S2'",
     )
     assert [json.loads(line)["status"] for line in status.output.splitlines()] == ["accepted"]
@@ -60,8 +60,8 @@ def test_as_of_rebuilds_the_review_tables(demo_home):
         "select total_value from review_indicator_totals where period_code = '2019S1' "
         "and indicator_code = 'TT_HOI_NGHI'"
     )
-    today = json.loads(invoke(demo_home, "sql", query, "--format", "json").output)
-    early = invoke(demo_home, "sql", "--as-of", "2019-07-01", query, "--format", "json").output
+    today = json.loads(invoke(demo_home, "sql", query, "--format", "jsonl").output)
+    early = invoke(demo_home, "sql", "--as-of", "2019-07-01", query, "--format", "jsonl").output
     assert today["total_value"] == 163
     assert early.strip() == "" or json.loads(early)["total_value"] < 163
 

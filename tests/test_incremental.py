@@ -13,12 +13,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestration.runner import run_refresh
 from tests.factories import indicator_row, make_submission
 from warehouse.home import Home
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("CHITIEU_PROPERTY_EXAMPLES", "3"))
 TODAY = date(2026, 11, 27)

@@ -22,6 +22,8 @@ from sample.generate import generate_sample
 from tests.helpers import TODAY
 from warehouse.home import Home
 
+pytestmark = pytest.mark.slow
+
 DEPLOY_YAML = Path(__file__).parent.parent / "deploy" / "dagster.yaml"
 MISSING = "PostgreSQL server binaries not installed; `apt-get install postgresql` or run .ci/run"
 PASSWORD = "chitieu-test"

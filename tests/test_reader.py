@@ -609,6 +609,7 @@ def test_sheet_with_a_cell_in_row_one_million(tmp_path):
     refused(path, "quá nhiều dòng")
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

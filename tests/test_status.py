@@ -101,3 +101,38 @@ def test_help_has_examples() -> None:
     for command in (status, ui):
         result = CliRunner().invoke(command, ["--help"])
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_the_run_read_without_dagster_is_dagsters_newest(demo_copy: Path) -> None:
+    """`status` reads the default SQLite run storage itself; it must agree with Dagster."""
+    from dagster import DagsterInstance, RunsFilter
+
+    from orchestration.cli_status import _last_dagster_run, _moment
+    from orchestration.instance import sqlite_run_storage
+
+    home = Home(demo_copy)
+    assert sqlite_run_storage(home.dagster_home) is not None
+    with DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        before = instance.get_run_records(RunsFilter(job_name="refresh"), limit=1)[0]
+        _one_op_job().execute_in_process(instance=instance)  # a newer run of `refresh`
+        [record] = instance.get_run_records(RunsFilter(job_name="refresh"), limit=1)
+    assert record.dagster_run.run_id != before.dagster_run.run_id
+    assert _last_dagster_run(home) == {
+        "run_id": record.dagster_run.run_id,
+        "status": record.dagster_run.status.value,
+        "started_at": _moment(record.start_time),
+        "ended_at": _moment(record.end_time),
+    }
+
+
+def _one_op_job():
+    from dagster import job, op
+
+    @op
+    def nothing() -> None: ...
+
+    @job(name="refresh")
+    def refresh() -> None:
+        nothing()
+
+    return refresh

@@ -19,6 +19,8 @@ from tests.servers import free_port
 from warehouse.home import Home
 from warehouse.store import connect_readonly
 
+pytestmark = pytest.mark.slow
+
 START_TIMEOUT = 90
 RUN_TIMEOUT = 120
 MATERIALIZATIONS = """

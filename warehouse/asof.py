@@ -13,7 +13,13 @@ from warehouse.home import Home
 from warehouse.review import REVIEW_TABLES, build_review_table, build_rollup
 from warehouse.store import connect_readonly, connect_readonly_file, read_sql
 
-AS_OF_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+AS_OF_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+]
 
 
 def build_as_of(source: Path, target: Path, as_of: datetime) -> Path:

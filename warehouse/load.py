@@ -1,15 +1,20 @@
-"""Load one refresh's submissions: the record, the problems, the history, what is in force."""
+"""Load one refresh's submissions: the record, the problems, the history, what is in force.
+
+pandas is imported where frames are built, not with the module: the refresh's definitions
+import this module, and a run that finds nothing new should not pay for pandas.
+"""
+
+from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from reference import Catalog
-from warehouse.dimensions import ensure_periods, sync_reference
 from warehouse.inbox import Arrival
 from warehouse.store import insert_frame, read_sql
 from workbooks.model import (
@@ -21,6 +26,9 @@ from workbooks.model import (
     Problem,
     processing_problem,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded", "duplicate"
 RECEIVED_STEP = timedelta(microseconds=1)  # the least step of the received order
@@ -111,6 +119,8 @@ def _next_id(con: duckdb.DuckDBPyConnection) -> int:
 def _record_frame(
     submissions: Sequence[Submission], ids: list[int], run_id: str, archive_paths: Sequence[str]
 ) -> pd.DataFrame:
+    import pandas as pd
+
     now = datetime.now()
     return pd.DataFrame(
         {
@@ -135,6 +145,8 @@ def _record_frame(
 
 
 def _issue_frame(submissions: Sequence[Submission], ids: list[int]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [
         (sid, *(getattr(p, name) for name in ISSUE_FIELDS))
         for s, sid in zip(submissions, ids, strict=True)
@@ -144,6 +156,8 @@ def _issue_frame(submissions: Sequence[Submission], ids: list[int]) -> pd.DataFr
 
 
 def _value_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
+    import pandas as pd
+
     index = {name: i for i, name in enumerate(VALUE_COLUMNS)}
     rows = [
         (
@@ -176,6 +190,8 @@ def _value_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
 
 
 def _task_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [
         (sid, s.parsed.agency_code, s.parsed.period_code, s.arrival.received_at, *task)
         for sid, s in accepted
@@ -211,6 +227,10 @@ def load_batch(
 
     The caller owns the transaction. Returns the new submission ids, in order.
     """
+    import pandas as pd
+
+    from warehouse.dimensions import ensure_periods, sync_reference
+
     sync_reference(con, catalog)
     first = _next_id(con)
     ids = list(range(first, first + len(submissions)))

@@ -43,6 +43,18 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame) -> None:
     con.unregister("incoming_frame")
 
 
+def is_current(path: Path) -> bool:
+    """True when the warehouse file exists at the newest schema version (read-only check)."""
+    if not path.exists():
+        return False
+    with connect_readonly_file(path) as con:
+        try:
+            version = con.execute("SELECT max(version) FROM meta_schema").fetchall()[0][0]
+        except duckdb.CatalogException:
+            return False
+    return version == migrations()[-1][0]
+
+
 def migrations() -> list[tuple[int, Path]]:
     """The numbered migration files, in order: ``NNN_what.sql``."""
     return sorted((int(p.name[:3]), p) for p in (SQL_DIR / "migrations").glob("[0-9]*.sql"))
@@ -118,11 +130,17 @@ class StagedWarehouse:
         self.home = home
         self.path = home.staging / f"{name}.duckdb"
         self.published = False
+        self.prepared = False
 
-    def prepare(self) -> None:
+    def discard_stale(self) -> None:
+        """Remove the copies a crashed refresh left (we hold the writer's lock)."""
         self.home.ensure()
         for stale in self.home.staging.glob("*.duckdb*"):
             stale.unlink()
+
+    def prepare(self) -> None:
+        self.discard_stale()
+        self.prepared = True
         if self.home.warehouse.exists():
             shutil.copyfile(self.home.warehouse, self.path)
         with self.connect() as con:

@@ -1,0 +1,51 @@
+"""Whether a refresh has anything to do when no file has arrived.
+
+A refresh also copies the reference data into the dimensions and applies pending
+migrations, so an empty inbox means "nothing to do" only when the live warehouse is at
+the newest schema and was published from the reference files as they are now. Each
+publish records a digest of those files beside the warehouse; any doubt (no record, a
+crash between publishing and recording) means a full refresh.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+from warehouse.home import Home
+from warehouse.inbox import inbox_paths
+from warehouse.store import is_current
+
+STAMP_NAME = "warehouse.reference.sha256"
+
+
+def reference_folder() -> Path:
+    from reference.catalog import DEFAULT_DIR
+
+    return Path(os.environ.get("CHITIEU_REFERENCE_DIR") or DEFAULT_DIR)
+
+
+def reference_digest() -> str:
+    """A digest of every reference file's name and bytes."""
+    digest = hashlib.sha256()
+    folder = reference_folder()
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def record_reference(home: Home, digest: str) -> None:
+    """Note, after a publish, which reference files the live warehouse was built from."""
+    stamp = home.root / STAMP_NAME
+    partial = stamp.with_suffix(".partial")
+    partial.write_text(digest + "\n", encoding="ascii")
+    partial.replace(stamp)
+
+
+def nothing_to_do(home: Home) -> bool:
+    """True when no file waits and the live warehouse is current in schema and reference."""
+    if inbox_paths(home):
+        return False
+    stamp = home.root / STAMP_NAME
+    if not stamp.exists() or stamp.read_text(encoding="ascii").strip() != reference_digest():
+        return False
+    return is_current(home.warehouse)

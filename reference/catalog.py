@@ -5,6 +5,7 @@ Set ``CHITIEU_REFERENCE_DIR`` to use another folder.
 """
 
 import csv
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -97,16 +98,41 @@ class Catalog:
     programs: list[dict[str, str]]
     crosswalk: list[dict[str, str]]
     _agency_keys: list[tuple[str, str, date, date]] = field(default_factory=list)
+    province_name: str = ""
 
     # --- agencies -----------------------------------------------------------
     def match_agency(self, text: str, on: date | None = None) -> Agency | None:
-        """Resolve a code, name or alias in any tolerant form."""
-        key = fold(text)
+        """Resolve a code, name or alias in any tolerant form.
+
+        A trailing "tỉnh", province name or "tỉnh <province>" is optional on both sides,
+        so "Hội Nông dân tỉnh Ninh Bình" is "Hội Nông dân tỉnh" (its official long name).
+        """
+        key = fold(text).rstrip(". ")
         on = on or date.today()
-        for alias, code, valid_from, valid_to in self._agency_keys:
-            if alias == key and valid_from <= on <= valid_to:
+        valid = [(alias, code) for alias, code, start, end in self._agency_keys
+                 if start <= on <= end]  # fmt: skip
+        for alias, code in valid:
+            if alias == key:
                 return self.agencies[code]
-        return None
+        bare = self._without_province(key)
+        codes = {code for alias, code in valid if self._without_province(alias) == bare}
+        return self.agencies[codes.pop()] if len(codes) == 1 else None
+
+    def closest_agency(self, text: str, on: date | None = None) -> Agency | None:
+        """The agency whose name or alias looks most like ``text``, if one is close."""
+        on = on or date.today()
+        bare = self._without_province(fold(text).rstrip(". "))
+        keys = {self._without_province(alias): code for alias, code, start, end
+                in self._agency_keys if start <= on <= end and len(alias) > 3}  # fmt: skip
+        close = difflib.get_close_matches(bare, list(keys), n=1, cutoff=0.8)
+        return self.agencies[keys[close[0]]] if close else None
+
+    def _without_province(self, key: str) -> str:
+        province = fold(self.province_name)
+        for suffix in (f" tinh {province}", f" {province}", " tinh"):
+            if province and key.endswith(suffix) and len(key) > len(suffix):
+                return key[: -len(suffix)].strip()
+        return key
 
     # --- districts ----------------------------------------------------------
     def province_member(self) -> District:
@@ -241,4 +267,12 @@ def _load_catalog(folder: str) -> Catalog:
         _rows(path, "programs.csv"),
         _rows(path, "district_crosswalk.csv"),
         agency_keys,
+        _province_name(path),
     )
+
+
+def _province_name(folder: Path) -> str:
+    """The province's name (``province.csv``), an optional suffix of agency names."""
+    if not (folder / "province.csv").exists():
+        return ""
+    return next((r["province_name"] for r in _rows(folder, "province.csv")), "")

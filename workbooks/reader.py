@@ -393,12 +393,21 @@ class _Reader:
             self.problem(
                 "unknown_agency",
                 f"Ô {cell}: đơn vị báo cáo {_quote(value)} không có trong danh mục các cơ quan "
-                f"thành viên. Hãy ghi đúng tên đầy đủ của đơn vị, ví dụ: {example}.",
+                f"thành viên. {self._agency_hint(describe_raw(value), on)}",
                 sheet,
                 cell,
             )
             return
         self.result.agency_code = agency.code
+
+    def _agency_hint(self, text: str, on: date) -> str:
+        """The closest agency's name, else every agency's name: never one fixed example."""
+        closest = self.catalog.closest_agency(text, on)
+        if closest is not None:
+            return f"Có phải là “{closest.name}”? Hãy ghi đúng tên đầy đủ của đơn vị."
+        names = "; ".join(f"{a.name} ({a.code})" for a in self.catalog.agencies.values()
+                          if a.valid_from <= on <= (a.valid_to or on))  # fmt: skip
+        return f"Hãy ghi đúng tên đầy đủ của một đơn vị trong danh mục: {names}."
 
     # --- indicator table ----------------------------------------------------
     def _read_indicators(self, sheet: _Sheet, header_row: int) -> None:

@@ -221,6 +221,7 @@ class _Columns:
     note: int | None = None
     districts: list[tuple[int, str]] = field(default_factory=list)  # (column, district code)
     district_like: int = 0
+    unread: list[int] = field(default_factory=list)  # district-like columns not usable
 
 
 class _Reader:
@@ -230,6 +231,7 @@ class _Reader:
         self.today = today
         self.result = result
         self.period: Period | None = None
+        self.period_not_ended = False  # then district columns are not judged by the period
 
     # --- problems -----------------------------------------------------------
     def problem(self, rule: str, message: str, sheet: _Sheet | None = None, cell=None, **kw):
@@ -366,6 +368,7 @@ class _Reader:
         self.period = period
         self.result.period_code = code
         if period.end_date >= self.today:
+            self.period_not_ended = True
             self.problem(
                 "bad_period",
                 f"Ô {cell}: kỳ báo cáo “{period.label_vi}” chưa kết thúc (kết thúc ngày "
@@ -478,9 +481,12 @@ class _Reader:
         return cache[key]
 
     def _match_district(self, text: str) -> DistrictMatch:
+        # A period not yet ended is most often a typo of the year: its district columns
+        # are matched without it, so that one bad_period is the only error it causes.
+        period = None if self.period_not_ended else self.period
         return self._cached(
-            ("district", text, self.period),
-            lambda: self.catalog.match_district(text, self.period),
+            ("district", text, period),
+            lambda: self.catalog.match_district(text, period),
         )
 
     def _district_column(self, sheet: _Sheet, cols: _Columns, r: int, c: int, text: str) -> None:
@@ -489,6 +495,7 @@ class _Reader:
         if match.district is not None:
             cols.districts.append((c, match.district.code))
             return
+        cols.unread.append(c)
         if match.reason_vi:
             label = self.period.label_vi if self.period else ""
             message = (
@@ -526,6 +533,8 @@ class _Reader:
             code = code_text.upper()
             name, unit = sheet.text(r, cols.name), sheet.text(r, cols.unit)
             note = sheet.text(r, cols.note)
+            if any(not is_blank(sheet.get(r, c)) for c in cols.unread):
+                self.result.unread_value_rows.add(r + 1)
             factor = self._unit_factor(sheet, r, cols, code, unit)
             for c, role, district in parts:
                 raw, value, rule = sheet.read(r, c)

@@ -18,6 +18,9 @@ from reference.text import fold
 
 DEFAULT_DIR = Path(__file__).parent / "data"
 _DISTRICT_PREFIXES = re.compile(r"^(thanh pho|tp\.?|huyen|h\.|thi xa|tx\.?|quan|q\.)\s*")
+_PREFIX_TYPES = {"thanh pho": "thành phố", "tp": "thành phố", "tp.": "thành phố",
+                 "huyen": "huyện", "h.": "huyện", "thi xa": "thị xã", "tx": "thị xã",
+                 "tx.": "thị xã", "quan": "quận", "q.": "quận"}  # fmt: skip
 _FAR_PAST, _FAR_FUTURE = date(1900, 1, 1), date(9999, 12, 31)
 
 
@@ -84,6 +87,9 @@ class Rule:
 class DistrictMatch:
     district: District | None
     reason_vi: str = ""  # why a name that is a district's does not fit the period
+    # set when the header names a former unit of another type (huyện Hoa Lư in 2025):
+    # what became of it, so the reader can say where its values went
+    former_vi: str = ""
 
 
 @dataclass
@@ -144,15 +150,22 @@ class Catalog:
 
     def match_district(self, header: str, period: Period | None) -> DistrictMatch:
         """Match a column header to a district-level unit existing during ``period``."""
-        key = _DISTRICT_PREFIXES.sub("", fold(header)).strip()
+        folded = fold(header)
+        prefix = _DISTRICT_PREFIXES.match(folded)
+        key = _DISTRICT_PREFIXES.sub("", folded).strip()
         named = [d for d in self.districts if not d.is_province_level and fold(d.name) == key]
         if not named:
             return DistrictMatch(None)
         if period is None:
             return DistrictMatch(named[-1])
+        typed = _PREFIX_TYPES.get(prefix[1]) if prefix else None
         for district in named:
             if district.exists_during(period):
-                return DistrictMatch(district)
+                former = next((d for d in named if d.district_type == typed), None)
+                if typed is None or typed == district.district_type or former is None:
+                    return DistrictMatch(district)
+                note = f"{former.district_type} {former.name} {former.change_note_vi}".strip()
+                return DistrictMatch(district, former_vi=note)
         return DistrictMatch(None, named[-1].change_note_vi)
 
     # --- indicators and units ----------------------------------------------

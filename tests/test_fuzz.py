@@ -64,6 +64,13 @@ RULES = {
     "outlier",
     "late_submission",
     "missing_indicator",
+    # issue 11: values no longer dropped or misread silently
+    "value_without_header",
+    "merged_value_cells",
+    "hidden_values",
+    "extra_table",
+    "extra_indicator_sheet",
+    "district_renamed",
 }
 HEADER = ["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Gia Viễn", "Kim Sơn"]
 HEADER += ["Cấp tỉnh", "Tổng cộng", "Ghi chú"]

@@ -91,6 +91,8 @@ class AlertSettings:
         return "AlertSettings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
+_DEFAULTS = AlertSettings()  # the documented defaults (README, "Alerts")
+
 _TYPES: dict[str, tuple[type, ...]] = {
     "smtp_host": (str,),
     "smtp_port": (int,),
@@ -162,29 +164,37 @@ def _addresses(source: str, value: list) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a.strip() for a in value))
 
 
-def _check_values(source: str, values: dict) -> None:
-    sender = values.get("from_address")
+def _check_values(source: str, given: dict) -> None:
+    """Check the settings as they will be used: the given keys over the defaults."""
+    values = {f.name: getattr(_DEFAULTS, f.name) for f in fields(AlertSettings)} | given
+    sender = values["from_address"]
     if sender is not None and not is_email(sender.strip()):
         raise SettingsError(f"{source}: [alerts] from_address is not an address: {sender!r}")
-    url = values.get("webhook_url")
+    url = values["webhook_url"]
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SettingsError(
                 f"{source}: [alerts] webhook_url must be http(s)://..., not {url!r}"
             )
-    if values.get("smtp_starttls") and values.get("smtp_ssl"):
+    if values["smtp_starttls"] and values["smtp_ssl"]:
         raise SettingsError(f"{source}: [alerts] choose smtp_starttls or smtp_ssl, not both")
-    port = values.get("smtp_port", 25)
-    if not 0 < port < 65536:
-        raise SettingsError(f"{source}: [alerts] smtp_port out of range: {port}")
+    if not 0 < values["smtp_port"] < 65536:
+        raise SettingsError(f"{source}: [alerts] smtp_port out of range: {values['smtp_port']}")
     for key in ("smtp_timeout_seconds", "webhook_timeout_seconds", "backoff_seconds"):
-        if key in values and values[key] <= 0:
+        if values[key] <= 0:
             raise SettingsError(f"{source}: [alerts] {key} must be positive")
-    if values.get("max_attempts", 1) < 1:
+    if values["max_attempts"] < 1:
         raise SettingsError(f"{source}: [alerts] max_attempts must be at least 1")
-    if values.get("backoff_max_seconds", 1) < values.get("backoff_seconds", 0):
-        raise SettingsError(f"{source}: [alerts] backoff_max_seconds is below backoff_seconds")
+    if values["backoff_max_seconds"] < values["backoff_seconds"]:
+        raise SettingsError(
+            f"{source}: [alerts] backoff_max_seconds ({values['backoff_max_seconds']}) is below "
+            f"backoff_seconds ({values['backoff_seconds']})"
+        )
+    if values["smtp_host"] and not values["from_address"]:
+        raise SettingsError(f"{source}: [alerts] smtp_host is set but from_address is not")
+    if values["from_address"] and not values["smtp_host"]:
+        raise SettingsError(f"{source}: [alerts] from_address is set but smtp_host is not")
 
 
 def _with_env_password(settings: AlertSettings) -> AlertSettings:

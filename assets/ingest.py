@@ -17,7 +17,7 @@ from assets.checks import (
     problems_markdown,
 )
 from assets.resources import RefreshResource
-from warehouse.inbox import archive, scan_inbox
+from warehouse.inbox import Arrival, scan_inbox
 from warehouse.load import (
     ACCEPTED,
     REJECTED,
@@ -26,18 +26,20 @@ from warehouse.load import (
     triage_arrivals,
     values_in_force,
 )
-from workbooks.model import ERROR, WARNING
-from workbooks.reader import read_workbook
+from workbooks.model import ERROR, WARNING, ParsedWorkbook, processing_problem
+from workbooks.reader import read_workbook, unreadable_problem
 
 
 @asset(group_name="ingest")
 def inbox_files(context: AssetExecutionContext, refresh: RefreshResource) -> Output[Triage]:
-    """Files in the inbox, split into new, duplicate and already recorded; all archived."""
-    home = refresh.paths
+    """Files in the inbox (subfolders too), archived, split into new, duplicate and
+    already recorded; files that cannot be opened are new, to be recorded unreadable."""
+    arrivals = scan_inbox(refresh.paths)  # archived while fingerprinted
     with refresh.connect() as con:
-        triage = triage_arrivals(con, scan_inbox(home))
-    for arrival in [*triage.new, *(a for a, _ in triage.duplicates)]:
-        archive(home, arrival)
+        triage = triage_arrivals(con, arrivals)
+    for arrival in triage.new:
+        if arrival.unreadable:
+            context.log.warning(f"{arrival.file_name}: cannot be read ({arrival.unreadable})")
     context.log.info(
         f"inbox: {len(triage.new)} new, {len(triage.duplicates)} duplicate, "
         f"{len(triage.already_recorded)} already recorded"
@@ -61,8 +63,12 @@ def parsed_submissions(
     parsed = []
     step = max(1, len(inbox_files.new) // 10)
     for count, arrival in enumerate(inbox_files.new, start=1):
-        workbook = read_workbook(home.archive / arrival.archive_name, catalog, today)
-        workbook.file_name = arrival.file_name
+        try:
+            workbook = _read(home, arrival, catalog, today)
+        except Exception as error:  # noqa: BLE001 - one file never fails the run
+            context.log.error(f"{arrival.file_name}: reading failed: {error!r}")
+            workbook = ParsedWorkbook(arrival.file_name)
+            workbook.problems.append(processing_problem("đọc", error))
         parsed.append(workbook)
         if count % step == 0 or count == len(inbox_files.new):
             context.log.info(f"progress: read {count}/{len(inbox_files.new)} workbooks")
@@ -91,13 +97,25 @@ def parsed_submissions(
         ),
     ],
 )
-def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_submissions: list):
-    """The batch validated in one run of the suites; each file accepted or rejected whole."""
+def validated_submissions(
+    context: AssetExecutionContext,
+    refresh: RefreshResource,
+    inbox_files: Triage,
+    parsed_submissions: list,
+):
+    """The batch validated in one run of the suites; each file accepted or rejected whole.
+
+    A file that makes validation or the safety net fail is rejected alone
+    (``processing_error``); the rest of the batch goes on.
+    """
     catalog = refresh.catalog
     with refresh.connect() as con:
         history = values_in_force(con, {p.agency_code for p in parsed_submissions if p.agency_code})
     arrivals = [arrival.received_at for arrival in inbox_files.new]
-    problems = _validate(parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs)
+    problems, failures = _validate(
+        parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs
+    )
+    _log_refused(context, "validation", [(parsed_submissions[i], e) for i, e in failures])
     submissions = [
         Submission(arrival, parsed, found)
         for arrival, parsed, found in zip(
@@ -107,9 +125,13 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
     submissions += [Submission(arrival, None) for arrival, _ in inbox_files.duplicates]
     submissions.sort(key=lambda s: (s.arrival.received_at, s.arrival.file_name))
     accepted = [s for s in submissions if s.status == ACCEPTED]
+    suite_ok, suite_failures, refused = _verify([s.parsed for s in accepted], catalog)
+    for index, error in refused:
+        accepted[index].problems.append(processing_problem("kiểm tra", error))
+    _log_refused(context, "the safety-net check", [(accepted[i].parsed, e) for i, e in refused])
+    accepted = [s for s in submissions if s.status == ACCEPTED]
     rejected = [s for s in submissions if s.status == REJECTED]
     warned = [s for s in submissions if s.warning_count]
-    suite_ok, suite_failures = _verify([s.parsed for s in accepted], catalog)
     counts = {
         status: sum(s.status == status for s in submissions)
         for status in ("accepted", "rejected", "duplicate")
@@ -123,6 +145,15 @@ def validated_submissions(refresh: RefreshResource, inbox_files: Triage, parsed_
     )
     yield _problem_check(NO_REJECTED_SUBMISSIONS, rejected, ERROR, "rejected_files", "errors")
     yield _problem_check(NO_WARNINGS, warned, WARNING, "files_with_warnings", "warnings")
+
+
+def _read(home, arrival: Arrival, catalog, today) -> ParsedWorkbook:
+    """The archived copy read; a file the inbox could not open, refused as unreadable."""
+    if arrival.unreadable:
+        return ParsedWorkbook(arrival.file_name, problems=[unreadable_problem()])
+    workbook = read_workbook(home.archive / arrival.archive_name, catalog, today)
+    workbook.file_name = arrival.file_name
+    return workbook
 
 
 def _problem_check(
@@ -142,18 +173,23 @@ def _problem_check(
     )
 
 
-def _validate(parsed: list, *args) -> list:
+def _validate(parsed: list, *args) -> tuple[list, list]:
     """Validate the batch; Great Expectations is imported only when there is a batch."""
     if not parsed:
-        return []
-    from expectations.validate import validate_batch
+        return [], []
+    from expectations.validate import validate_isolated
 
-    return validate_batch(parsed, *args)
+    return validate_isolated(parsed, *args)
 
 
-def _verify(parsed: list, catalog) -> tuple[bool, list[str]]:
+def _verify(parsed: list, catalog) -> tuple[bool, list[str], list]:
     if not parsed:
-        return True, []
-    from expectations.validate import verify_accepted
+        return True, [], []
+    from expectations.validate import verify_isolated
 
-    return verify_accepted(parsed, catalog)
+    return verify_isolated(parsed, catalog)
+
+
+def _log_refused(context: AssetExecutionContext, stage: str, refused: list) -> None:
+    for parsed, error in refused:
+        context.log.error(f"{parsed.file_name}: rejected, {stage} failed on it: {error!r}")

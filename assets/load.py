@@ -1,11 +1,12 @@
 """Loading the accepted submissions and publishing the refreshed warehouse."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Output, asset
 
+from assets.quality import Feedback
 from assets.resources import RefreshResource
 from assets.review import REVIEW_ASSET_KEYS
 from warehouse.inbox import clear_from_inbox
-from warehouse.load import Submission, Triage, load_batch
+from warehouse.load import Submission, Triage, load_isolated
 
 
 @asset(group_name="warehouse", deps=["inbox_files"])
@@ -13,30 +14,34 @@ def warehouse_facts(
     context: AssetExecutionContext,
     refresh: RefreshResource,
     validated_submissions: list[Submission],
-) -> MaterializeResult:
-    """The record, problems, history and facts in force, written to this run's copy."""
+    feedback_workbooks: Feedback,
+) -> Output[list[Submission]]:
+    """The record, problems, history and facts in force, written to this run's copy.
+
+    A file whose feedback could not be written, or whose rows cannot be loaded, is
+    rejected alone (``processing_error``); the output is every submission as recorded.
+    """
     home = refresh.paths
-    paths = [str(home.archive / s.arrival.archive_name) for s in validated_submissions]
+    submissions = feedback_workbooks.apply(validated_submissions)
+    paths = [
+        str(home.archive / s.arrival.archive_name) if s.arrival.archive_name else None
+        for s in submissions
+    ]
     with refresh.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        ids = load_batch(con, refresh.catalog, validated_submissions, paths, context.run_id)
-        con.execute("COMMIT")
+        ids, refused = load_isolated(con, refresh.catalog, submissions, paths, context.run_id)
         facts = con.execute("SELECT count(*) FROM fact_indicator_value").fetchall()[0][0]
-    return MaterializeResult(
+    for index, error in refused:
+        name = submissions[index].arrival.file_name
+        context.log.error(f"{name}: rejected, loading failed on it: {error!r}")
+    periods = {s.parsed.period_code for s in submissions if s.parsed and s.parsed.period_code}
+    return Output(
+        submissions,
         metadata={
             "submissions_recorded": len(ids),
             "fact_rows_in_force": int(facts),
-            "periods_touched": ", ".join(
-                sorted(
-                    {
-                        s.parsed.period_code
-                        for s in validated_submissions
-                        if s.parsed and s.parsed.period_code
-                    }
-                )
-            )
-            or "-",
-        }
+            "refused_while_loading": len(refused),
+            "periods_touched": ", ".join(sorted(periods)) or "-",
+        },
     )
 
 
@@ -49,10 +54,18 @@ def warehouse_facts(
         AssetKey("queued_alerts"),
     ],
 )
-def published_warehouse(refresh: RefreshResource, inbox_files: Triage) -> MaterializeResult:
-    """Swap the refreshed copy in for the live warehouse, atomically; then empty the inbox."""
+def published_warehouse(
+    context: AssetExecutionContext, refresh: RefreshResource, inbox_files: Triage
+) -> MaterializeResult:
+    """Swap the refreshed copy in for the live warehouse, atomically; then remove from the
+    inbox exactly the files recorded (a file re-saved meanwhile waits for the next run)."""
     refresh.publish()
-    clear_from_inbox(
+    kept = clear_from_inbox(
         [*inbox_files.new, *(a for a, _ in inbox_files.duplicates), *inbox_files.already_recorded]
     )
-    return MaterializeResult(metadata={"warehouse": str(refresh.paths.warehouse)})
+    for arrival in kept:
+        reason = "unreadable" if arrival.unreadable else "changed since it was read"
+        context.log.info(f"{arrival.file_name}: left in the inbox ({reason})")
+    return MaterializeResult(
+        metadata={"warehouse": str(refresh.paths.warehouse), "left_in_inbox": len(kept)}
+    )

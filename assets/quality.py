@@ -6,26 +6,60 @@ rerun only rewrites the same. Alerts are sent after publishing, and retried by e
 later refresh until delivered.
 """
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, Output, asset
+from dagster import (
+    AssetExecutionContext,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    Output,
+    asset,
+)
 
 from assets.resources import RefreshResource
 from reference.periods import parse_period
 from warehouse.home import Home
+from warehouse.inbox import safe_name
 from warehouse.load import DUPLICATE, Submission
 from workbooks.feedback import FeedbackJob, write_feedback_batch
+from workbooks.model import processing_problem
 
 
 def feedback_path(home: Home, submission: Submission):
-    return home.feedback / f"{submission.arrival.archive_name.rsplit('.', 1)[0]}.xlsx"
+    arrival = submission.arrival
+    name = arrival.archive_name or f"unreadable_{arrival.mtime_ns}_{safe_name(arrival.file_name)}"
+    return home.feedback / f"{name.rsplit('.', 1)[0]}.xlsx"
+
+
+@dataclass
+class Feedback:
+    """The feedback workbooks written (file key -> path), and the files it failed for."""
+
+    written: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # file key -> the error
+
+    def apply(self, submissions: list[Submission]) -> list[Submission]:
+        """Reject the files whose feedback could not be written (``processing_error``)."""
+        for submission in submissions:
+            error = self.failed.get(submission.arrival.key)
+            if error is not None:
+                problem = processing_problem("ghi phiếu phản hồi cho", error)
+                submission.problems.append(problem)
+        return submissions
 
 
 @asset(group_name="quality")
 def feedback_workbooks(
-    refresh: RefreshResource, validated_submissions: list[Submission]
-) -> Output[dict[str, str]]:
-    """For every submission with problems, its workbook with the bad cells marked."""
+    context: AssetExecutionContext,
+    refresh: RefreshResource,
+    validated_submissions: list[Submission],
+) -> Output[Feedback]:
+    """For every submission with problems, its workbook with the bad cells marked.
+
+    Runs before the load, so that a file whose feedback cannot be written is rejected
+    (by ``warehouse_facts``) rather than loaded without the agency being told.
+    """
     home, catalog = refresh.paths, refresh.catalog
     jobs = {}
     for submission in validated_submissions:
@@ -33,8 +67,10 @@ def feedback_workbooks(
             continue
         parsed = submission.parsed
         agency = catalog.agencies.get(parsed.agency_code or "")
-        jobs[submission.arrival.sha256] = FeedbackJob(
-            home.archive / submission.arrival.archive_name,
+        jobs[submission.arrival.key] = FeedbackJob(
+            home.archive / submission.arrival.archive_name
+            if submission.arrival.archive_name
+            else None,
             feedback_path(home, submission),
             submission.arrival.file_name,
             submission.status,
@@ -42,54 +78,96 @@ def feedback_workbooks(
             agency.name if agency else None,
             parse_period(parsed.period_code).label_vi if parsed.period_code else None,
         )
-    paths = write_feedback_batch(list(jobs.values()))
-    written = {sha: str(path) for sha, path in zip(jobs, paths, strict=True)}
-    return Output(written, metadata={"feedback_workbooks": len(written)})
+    feedback = _write_isolated(jobs)
+    for key, error in feedback.failed.items():
+        context.log.error(f"{jobs[key].file_name}: feedback workbook failed: {error}")
+    return Output(
+        feedback,
+        metadata={"feedback_workbooks": len(feedback.written), "failed": len(feedback.failed)},
+    )
+
+
+def _write_isolated(jobs: dict[str, FeedbackJob]) -> Feedback:
+    """All jobs at once; if that raises, one by one, so one file's failure is its own."""
+    try:
+        paths = write_feedback_batch(list(jobs.values()))
+        return Feedback({key: str(path) for key, path in zip(jobs, paths, strict=True)})
+    except Exception:  # noqa: BLE001 - retried one by one below
+        pass
+    feedback = Feedback()
+    for key, job in jobs.items():
+        try:
+            [path] = write_feedback_batch([job])
+            feedback.written[key] = str(path)
+        except Exception as error:  # noqa: BLE001 - this file is rejected for it
+            feedback.failed[key] = f"{type(error).__name__}: {error}"
+    return feedback
 
 
 @asset(group_name="quality")
 def queued_alerts(
+    context: AssetExecutionContext,
     refresh: RefreshResource,
-    validated_submissions: list[Submission],
-    feedback_workbooks: dict[str, str],
+    warehouse_facts: list[Submission],
+    feedback_workbooks: Feedback,
 ) -> MaterializeResult:
-    """One alert per rejected submission and per accepted one with warnings, queued."""
+    """One alert per rejected submission and per accepted one with warnings, queued.
+
+    The submissions are those recorded, with the files refused while loading.
+    """
     from alerts import build_alert, enqueue
 
     home, catalog = refresh.paths, refresh.catalog
     report_path = home.data_docs / "index.html"
-    alerts = []
-    for submission in validated_submissions:
+    alerts, failed = [], 0
+    for submission in warehouse_facts:
         if submission.status == DUPLICATE:
             continue
-        parsed = submission.parsed
-        agency = catalog.agencies.get(parsed.agency_code or "")
-        alert = build_alert(
-            file_sha256=submission.arrival.sha256,
-            file_name=submission.arrival.file_name,
-            status=submission.status,
-            problems=[asdict(problem) for problem in submission.problems],
-            agency_code=parsed.agency_code,
-            agency_name=agency.name if agency else None,
-            period_code=parsed.period_code,
-            feedback_path=feedback_workbooks.get(submission.arrival.sha256),
-            report_path=str(report_path) if report_path.exists() else None,
-            agency_email=parsed.email,
-        )
+        try:
+            alert = _alert(build_alert, submission, catalog, feedback_workbooks, report_path)
+        except Exception as error:  # noqa: BLE001 - the others are still queued
+            failed += 1
+            context.log.error(f"{submission.arrival.file_name}: alert failed: {error!r}")
+            continue
         if alert is not None:
             alerts.append(alert)
     new = enqueue(alerts, home.root)
-    return MaterializeResult(metadata={"alerts_raised": len(alerts), "newly_queued": new})
+    return MaterializeResult(
+        metadata={"alerts_raised": len(alerts), "newly_queued": new, "failed": failed}
+    )
+
+
+def _alert(build_alert, submission: Submission, catalog, feedback: Feedback, report_path):
+    parsed = submission.parsed
+    agency = catalog.agencies.get(parsed.agency_code or "")
+    return build_alert(
+        file_sha256=submission.arrival.key,
+        file_name=submission.arrival.file_name,
+        status=submission.status,
+        problems=[asdict(problem) for problem in submission.problems],
+        agency_code=parsed.agency_code,
+        agency_name=agency.name if agency else None,
+        period_code=parsed.period_code,
+        feedback_path=feedback.written.get(submission.arrival.key),
+        report_path=str(report_path) if report_path.exists() else None,
+        agency_email=parsed.email,
+    )
 
 
 @asset(group_name="quality", deps=["published_warehouse", "queued_alerts"])
 def delivered_alerts(context: AssetExecutionContext, refresh: RefreshResource) -> MaterializeResult:
-    """Send every due queued alert. Delivery failures never fail the refresh."""
+    """Send every due queued alert. A server that is down never fails the refresh;
+    unusable settings do (after publishing), so that no channel is dropped unnoticed."""
     from alerts import deliver
 
     home = refresh.paths
     report = deliver([], home.root)
     context.log.info(f"alerts: {report.summary()}")
+    if report.settings_error:
+        raise Failure(
+            description=f"alert settings unusable: {report.settings_error}",
+            metadata={"delivery": MetadataValue.json(report.to_dict())},
+        )
     return MaterializeResult(
         metadata={
             "delivery": MetadataValue.json(report.to_dict()),

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from expectations.completeness import empty_problem, removed_problems
 from expectations.frames import long_frame, rule_frame
 from expectations.messages import rule_message, value_message
 from expectations.suites import PARSE_RULE, rule_suite, value_suite
 from expectations.warnings import late_problem, missing_indicator_problems, outlier_problems
 from reference import Catalog
-from workbooks.model import ERROR, ParsedWorkbook, Problem
+from workbooks.model import ERROR, ParsedWorkbook, Problem, processing_problem
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -217,6 +218,9 @@ def validate_batch(
     HTML validation report there.
     """
     problems = [list(workbook.problems) for workbook in parsed]
+    for workbook, found in zip(parsed, problems, strict=True):
+        empty = empty_problem(workbook)
+        found += [empty] if empty else []
     frame = long_frame(parsed, catalog)
     if not frame.empty:
         _context()  # suites bind to the current context when they are built
@@ -237,10 +241,12 @@ def validate_batch(
         late = late_problem(workbook, arrived, catalog)
         found += [late] if late else []
         found += missing_indicator_problems(workbook, catalog)
+    accepted = [not any(p.severity == ERROR for p in found) for found in problems]
     if not frame.empty:
-        accepted = [not any(p.severity == ERROR for p in found) for found in problems]
         for file_index, problem in outlier_problems(frame, parsed, accepted, history, catalog):
             problems[file_index].append(problem)
+    for file_index, problem in removed_problems(parsed, accepted, history, catalog):
+        problems[file_index].append(problem)
     return problems
 
 
@@ -252,3 +258,84 @@ def verify_accepted(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> tuple
     _context()
     outcome = run_suite("values", value_suite(catalog), frame)
     return not outcome.failed, outcome.failed
+
+
+def validate_isolated(
+    parsed: Sequence[ParsedWorkbook],
+    catalog: Catalog,
+    received_at: Sequence[datetime | None],
+    history: pd.DataFrame | None = None,
+    docs_dir: Path | None = None,
+) -> tuple[list[list[Problem]], list[tuple[int, BaseException]]]:
+    """``validate_batch``, such that no file can make the batch fail.
+
+    If the batch raises, it is halved until the files that raise alone are found; each
+    of them gets ``processing_error``, the others their problems. One file costs about
+    2·log2(batch) runs, and only when something went wrong. Returns (problems per file,
+    (file index, error) of the files refused).
+    """
+    problems: list[list[Problem]] = [[] for _ in parsed]
+    failures: list[tuple[int, BaseException]] = []
+
+    def run(indices: list[int]) -> None:
+        try:
+            found = validate_batch(
+                [parsed[i] for i in indices],
+                catalog,
+                [received_at[i] for i in indices],
+                history,
+                docs_dir,
+            )
+        except Exception as error:  # noqa: BLE001 - isolated below, reported per file
+            if len(indices) == 1:
+                index = indices[0]
+                problems[index] = [*parsed[index].problems, processing_problem("kiểm tra", error)]
+                failures.append((index, error))
+                return
+            middle = len(indices) // 2
+            run(indices[:middle])
+            run(indices[middle:])
+            return
+        for index, file_problems in zip(indices, found, strict=True):
+            problems[index] = file_problems
+
+    if parsed:
+        run(list(range(len(parsed))))
+    return problems, failures
+
+
+def verify_isolated(
+    parsed: Sequence[ParsedWorkbook], catalog: Catalog
+) -> tuple[bool, list[str], list[tuple[int, BaseException]]]:
+    """``verify_accepted``; if it fails or raises, the files that fail alone are found.
+
+    Returns (whether what remains passes, failed expectations, (index, error) of the
+    files to refuse). A failure no single file explains is left failing.
+    """
+    refused: list[tuple[int, BaseException]] = []
+
+    def check(indices: list[int]) -> tuple[bool, list[str]]:
+        try:
+            return verify_accepted([parsed[i] for i in indices], catalog)
+        except Exception as error:  # noqa: BLE001 - isolated below
+            return False, [f"{type(error).__name__}: {error}"]
+
+    def isolate(indices: list[int]) -> None:
+        ok, failed = check(indices)
+        if ok:
+            return
+        if len(indices) == 1:
+            refused.append((indices[0], RuntimeError("; ".join(failed))))
+            return
+        middle = len(indices) // 2
+        isolate(indices[:middle])
+        isolate(indices[middle:])
+
+    everything = list(range(len(parsed)))
+    ok, failed = check(everything)
+    if ok or not parsed:
+        return ok, failed, []
+    isolate(everything)
+    left = [i for i in everything if i not in {index for index, _ in refused}]
+    ok, failed = check(left) if left else (True, [])
+    return ok, failed, refused

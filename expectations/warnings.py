@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from expectations.completeness import is_empty, is_filled
 from reference import Catalog
 from reference.periods import parse_period
 from reference.text import fmt_vn
@@ -41,23 +42,38 @@ def late_problem(
 
 
 def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> list[Problem]:
-    """``missing_indicator`` for every expected indicator that has no row in the table."""
-    if not workbook.agency_code or not workbook.values:
+    """``missing_indicator`` for every expected indicator with no row, or only a blank row.
+
+    A blank row counts as absent: it puts nothing in force, exactly like a deleted row.
+    """
+    if not workbook.agency_code or is_empty(workbook):
         return []
-    present = {row[3] for row in workbook.values}
+    filled = {row[3] for row in workbook.values if is_filled(row)}
+    blank_rows = {}
+    for row in workbook.values:
+        blank_rows.setdefault(row[3], row)
     problems = []
     for code in catalog.expected_indicators.get(workbook.agency_code, []):
-        if code not in present:
-            name = catalog.indicators[code].name
-            problems.append(
-                Problem(
-                    WARNING,
-                    "missing_indicator",
-                    f"Thiếu chỉ tiêu {code} ({name}) mà đơn vị đăng ký báo cáo. Nếu không có số "
-                    'liệu, hãy ghi dòng chỉ tiêu với số 0 hoặc dấu "-".',
-                    indicator_code=code,
-                )
+        if code in filled:
+            continue
+        name = catalog.indicators[code].name
+        blank = blank_rows.get(code)
+        where = (
+            f"Dòng {blank[2]}: chỉ tiêu {code} ({name}) để trống"
+            if blank
+            else (f"Thiếu chỉ tiêu {code} ({name})")
+        )
+        problems.append(
+            Problem(
+                WARNING,
+                "missing_indicator",
+                f"{where} mà đơn vị đăng ký báo cáo. Nếu không có số liệu, hãy ghi số 0 hoặc "
+                'dấu "-" vào dòng chỉ tiêu.',
+                blank[0] if blank else None,
+                blank[1] if blank else None,
+                indicator_code=code,
             )
+        )
     return problems
 
 

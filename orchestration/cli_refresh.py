@@ -33,10 +33,22 @@ def progress_option(command):
     )(command)
 
 
+def settings_problem(paths: Home) -> str | None:
+    """Why the alert settings cannot be used, in one line; None when they can."""
+    from alerts import SettingsError, load_settings
+
+    try:
+        load_settings(paths.root)
+    except SettingsError as error:
+        return str(error)
+    return None
+
+
 def _refresh(home: str | None, today, progress: bool) -> None:
     verbose = click.get_current_context().find_root().params.get("verbose")
+    paths = Home.from_env(home)
     summary = run_refresh(
-        Home.from_env(home),
+        paths,
         today.date() if today else None,
         "INFO" if verbose else "WARNING",
         progress=progress,
@@ -45,6 +57,12 @@ def _refresh(home: str | None, today, progress: bool) -> None:
     if summary.success:
         return
     steps = ", ".join(summary.failed_steps) or "the run"
+    problem = settings_problem(paths)
+    if summary.published and problem:
+        raise click.ClickException(
+            f"alert settings unusable, no e-mail or webhook sent ({problem}); the warehouse "
+            "was refreshed and alerts wait in the outbox until the settings are fixed."
+        )
     if summary.published:
         raise click.ClickException(
             f"the warehouse was refreshed, but a later step failed ({steps}). "

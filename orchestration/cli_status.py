@@ -29,6 +29,7 @@ class Status:
     last_dagster_run: dict | None = None  # run_id, status, started_at, ended_at
     files: dict[str, int] = field(default_factory=dict)  # status -> count, all refreshes
     open_alerts: list[PendingDelivery] = field(default_factory=list)
+    alert_settings: dict = field(default_factory=dict)  # ok, channels or error
 
 
 def collect(home: Home) -> Status:
@@ -37,7 +38,20 @@ def collect(home: Home) -> Status:
     if status.warehouse:
         _from_warehouse(home, status)
     status.last_dagster_run = _last_dagster_run(home)
+    status.alert_settings = _alert_settings(home)
     return status
+
+
+def _alert_settings(home: Home) -> dict:
+    """Whether the alert settings can be used, and which channels they turn on."""
+    from alerts import SettingsError, load_settings
+
+    try:
+        settings = load_settings(home.root)
+    except SettingsError as error:
+        return {"ok": False, "error": str(error)}
+    channels = ["log"] + ["email"] * settings.email_enabled + ["webhook"] * settings.webhook_enabled
+    return {"ok": True, "channels": channels}
 
 
 def _from_warehouse(home: Home, status: Status) -> None:
@@ -142,6 +156,7 @@ def as_rows(status: Status) -> list[tuple[str, str, object]]:
     for key, value in (status.last_dagster_run or {}).items():
         rows.append(("last_dagster_run", key, value))
     rows += [("files", s, n) for s, n in _counts(status.files).items()]
+    rows += [("alert_settings", k, v) for k, v in status.alert_settings.items()]
     rows.append(("open_alerts", "count", len(status.open_alerts)))
     for alert in status.open_alerts:
         section = f"alert {alert.alert_id} {alert.channel}"
@@ -157,6 +172,7 @@ def as_json(status: Status) -> str:
         "last_dagster_run": status.last_dagster_run,
         "files": _counts(status.files),
         "open_alerts": [asdict(a) for a in status.open_alerts],
+        "alert_settings": status.alert_settings,
     }
     return json.dumps(data, ensure_ascii=False, default=_iso)
 
@@ -175,11 +191,18 @@ def as_table(status: Status) -> str:
         parts.append("Last load: none" + ("" if status.warehouse else " (no warehouse yet)"))
     parts.append(_run_line(status.last_dagster_run))
     parts.append("Files in total: " + _line(status.files).strip())
+    parts.append(_settings_line(status.alert_settings))
     parts.append(f"\nOpen alerts: {len(status.open_alerts)}")
     if status.open_alerts:
         rows = [[getattr(a, c) for c in ALERT_COLUMNS] for a in status.open_alerts]
         parts.append(render(ALERT_COLUMNS, rows, "table"))
     return "\n".join(parts)
+
+
+def _settings_line(settings: dict) -> str:
+    if not settings.get("ok", True):
+        return f"Alert settings: UNUSABLE, only the log channel runs: {settings['error']}"
+    return "Alert settings: ok, channels " + ", ".join(settings.get("channels", []))
 
 
 def _run_line(run: dict | None) -> str:

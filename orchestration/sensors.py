@@ -8,15 +8,13 @@ from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReaso
 from assets.periods import period_partitions
 from orchestration.jobs import refresh_job
 from warehouse.home import Home
-from warehouse.inbox import inbox_paths
+from warehouse.inbox import entry_signature, inbox_paths
 from warehouse.store import WarehouseMissing, connect_readonly
 
 
 def inbox_fingerprint(home: Home) -> str | None:
     """A digest of the inbox's names, sizes and times; None when the inbox is empty."""
-    entries = sorted(
-        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in inbox_paths(home)
-    )
+    entries = sorted(entry_signature(p) for p in inbox_paths(home))
     return hashlib.sha256("\n".join(entries).encode()).hexdigest() if entries else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -387,3 +388,89 @@ def test_pending_without_outbox_is_empty(tmp_path: Path) -> None:
     not_a_folder.write_text("x")
     report = deliver([make_alert()], not_a_folder, AlertSettings(), now=T0)
     assert report.outbox_error and not report.ok
+
+
+# --- the README's own settings (issue 11, item 6) ------------------------------------
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_settings() -> str:
+    """The ``settings.toml`` example of the README, exactly as written there."""
+    text = README.read_text(encoding="utf-8")
+    return re.search(r"```toml\n(\[alerts\]\n.*?)```", text, re.S).group(1)
+
+
+def readme_defaults() -> dict:
+    """The README's sentence "Defaults of keys not set: `key` value, ..." as a dict."""
+    text = README.read_text(encoding="utf-8")
+    sentence = re.search(r"Defaults of keys not set: (.*?)\.\n", text, re.S).group(1)
+    found = re.findall(r"`(\w+)` (true|false|[\d.]+)", sentence)
+    return {k: {"true": True, "false": False}.get(v, v) for k, v in found}
+
+
+def test_the_readme_settings_example_turns_every_channel_on(tmp_path: Path) -> None:
+    (tmp_path / "settings.toml").write_text(readme_settings(), encoding="utf-8")
+    example = load_settings(tmp_path)
+    assert example.email_enabled and example.webhook_enabled
+    # "Retries ...: 60 s, 120 s, 240 s ... at most 6 h apart"
+    assert [example.backoff(n) for n in (1, 2, 3)] == [60, 120, 240]
+    assert example.backoff(30) == 6 * 3600
+
+
+def test_the_readme_defaults_are_the_code_defaults() -> None:
+    documented = readme_defaults()
+    assert len(documented) == 9
+    defaults = AlertSettings()
+    for key, value in documented.items():
+        assert getattr(defaults, key) == (value if isinstance(value, bool) else float(value)), key
+
+
+def local_servers(example: str, smtp: SmtpServer, web: WebServer) -> str:
+    """The README example pointed at the test's servers (plain SMTP without log-in);
+    every other line as written."""
+    example = re.sub(r'smtp_host = ".*"', 'smtp_host = "127.0.0.1"', example)
+    example = re.sub(r"\nsmtp_user = .*", "", example)
+    example = re.sub(r"smtp_port = \d+", f"smtp_port = {smtp.port}", example)
+    example = re.sub(r"smtp_starttls = true", "smtp_starttls = false", example)
+    return re.sub(r'webhook_url = ".*"', f'webhook_url = "{web.url}"', example)
+
+
+def rejected_file(home: Path) -> None:
+    from tests.factories import indicator_row, make_submission
+
+    make_submission(
+        home / "inbox" / "sai.xlsx", rows=[indicator_row("TT_HOI_NGHI", {"373": "abc"})]
+    )
+
+
+def test_chitieu_run_with_the_readme_settings_sends_email_and_webhook(
+    home: Path, smtp: SmtpServer, web: WebServer
+) -> None:
+    from tests.helpers import TODAY, invoke
+
+    (home / "settings.toml").write_text(local_servers(readme_settings(), smtp, web), "utf-8")
+    rejected_file(home)
+    result = invoke(home, "run", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert len(smtp.envelopes) == 1 and len(web.json_posts()) == 1
+    assert "Alert settings: ok, channels log, email, webhook" in invoke(home, "status").output
+
+
+def test_unusable_settings_fail_chitieu_run_loudly_and_show_in_status(home: Path) -> None:
+    from tests.helpers import TODAY, invoke, sql_rows
+
+    broken = readme_settings() + "backoff_max_seconds = 30\n"
+    (home / "settings.toml").write_text(broken, encoding="utf-8")
+    rejected_file(home)
+    result = invoke(home, "run", "--today", TODAY)
+    assert result.exit_code == 1
+    [line] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert "alert settings unusable" in line and "backoff_max_seconds" in line
+    assert "settings.toml" in line and "warehouse was refreshed" in line
+    assert sql_rows(home, "select status from etl_submission") == [{"status": "rejected"}]
+    status = invoke(home, "status")
+    assert "Alert settings: UNUSABLE" in status.output and "backoff_max_seconds" in status.output
+    data = json.loads(invoke(home, "status", "--format", "json").output)
+    assert data["alert_settings"]["ok"] is False
+    assert [a.channel for a in pending(home)] == []  # log delivered; nothing else routed

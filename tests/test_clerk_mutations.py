@@ -202,7 +202,7 @@ OLD_MTIME = "old_mtime"  # not an edit: the file keeps a date older than the rep
 correction = st.fixed_dictionaries(
     {
         "mutations": st.lists(
-            st.sampled_from([m for m in MUTATIONS if m != "duplicated_column"]),
+            st.sampled_from([*MUTATIONS, OLD_MTIME]),
             min_size=1,
             max_size=3,
             unique=True,

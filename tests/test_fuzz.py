@@ -71,6 +71,10 @@ RULES = {
     "extra_table",
     "extra_indicator_sheet",
     "district_renamed",
+    "empty_submission",
+    "duplicate_district",
+    "values_removed",
+    "processing_error",
 }
 HEADER = ["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Gia Viễn", "Kim Sơn"]
 HEADER += ["Cấp tỉnh", "Tổng cộng", "Ghi chú"]

@@ -1,6 +1,7 @@
 """History: as-of queries, mixed period types, districts and agencies that change."""
 
 import json
+import os
 import shutil
 from datetime import date
 
@@ -215,3 +216,66 @@ def test_the_review_workbook_as_of_a_date(demo_home, tmp_path):
         for row in openpyxl.load_workbook(before).worksheets[0].iter_rows()
     ]
     assert not any("163 hội nghị" in text for text in texts)  # not all had reported yet
+
+
+def conferences(value: int) -> list:
+    return [
+        indicator_row("TT_HOI_NGHI", {"373": value}),
+        indicator_row("TT_LUOT_NGUOI", {"373": 10 * value}),
+    ]
+
+
+def test_a_correction_with_an_older_file_date_replaces_the_version_in_force(home):
+    """A Windows copy keeps the old mtime: it is still newer than what it corrects."""
+    first = make_submission(home / "inbox" / "ca.xlsx", agency="CA", rows=conferences(18))
+    os.utime(first, (1_562_300_000, 1_562_300_000))  # 2019-07-05
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    copy = make_submission(home / "inbox" / "ca_sua.xlsx", agency="CA", rows=conferences(19))
+    os.utime(copy, (1_562_000_000, 1_562_000_000))  # 2019-07-01: older than the first
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    record = sql_rows(
+        home,
+        "select file_name, status, cast(file_mtime as varchar) as mtime, received_at, "
+        "in_force_from, in_force_to from etl_submission order by submission_id",
+    )
+    assert [(r["file_name"], r["status"]) for r in record] == [
+        ("ca.xlsx", "superseded"),
+        ("ca_sua.xlsx", "accepted"),
+    ]
+    assert record[1]["mtime"].startswith("2019-07-01 23:53:20")  # its own time, kept
+    assert record[1]["received_at"] > record[0]["received_at"]
+    assert record[0]["in_force_from"] < record[0]["in_force_to"] == record[1]["in_force_from"]
+    inverted = "select count(*) as n from {} where valid_to is not null and valid_to <= valid_from"
+    for table in ("fact_indicator_value_history", "fact_task_history"):
+        assert sql_rows(home, inverted.format(table))[0]["n"] == 0
+    moments = [r["received_at"][:26] for r in record] + ["2019-07-02", "2019-07-06", TODAY]
+    for moment in moments:
+        versions = sql_rows(
+            home,
+            f"select indicator_code, district_code, count(*) as n from "
+            f"indicator_values_as_of(TIMESTAMP '{moment}') group by all",
+        )
+        assert all(v["n"] == 1 for v in versions), (moment, versions)
+        result = invoke(
+            home,
+            "sql",
+            "--as-of",
+            moment[:10],
+            "--format",
+            "json",
+            "select total_value from review_indicator_totals "
+            "where period_code = '2019S1' and indicator_code = 'TT_HOI_NGHI'",
+        )
+        assert result.exit_code == 0, result.output
+        lines = [line for line in result.output.splitlines() if line.startswith("{")]
+        totals = [json.loads(line)["total_value"] for line in lines]
+        assert totals in ([], [18], [19]), (moment, totals)
+    assert gift_free_total(home) == 19
+
+
+def gift_free_total(home) -> float:
+    return sql_rows(
+        home,
+        "select total_value from review_indicator_totals "
+        "where period_code = '2019S1' and indicator_code = 'TT_HOI_NGHI'",
+    )[0]["total_value"]

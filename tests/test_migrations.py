@@ -5,7 +5,7 @@ import shutil
 import duckdb
 
 from reference.catalog import DEFAULT_DIR
-from tests.factories import make_submission
+from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 from warehouse.store import migrations
 
@@ -86,3 +86,56 @@ def test_a_new_indicator_and_a_renamed_agency_keep_all_history(demo_copy, tmp_pa
         "period_code = '2019S1' and indicator_code = 'TT_HOI_NGHI'",
     )
     assert totals[0]["total_value"] == 163
+
+
+def test_version_3_repairs_intervals_inverted_by_an_old_file_date(home):
+    """What the old code left when a correction's file kept an older mtime: repaired."""
+    import os
+
+    first = make_submission(home / "inbox" / "ca.xlsx", agency="CA")
+    os.utime(first, (1_562_300_000, 1_562_300_000))
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    rows = [
+        indicator_row("TT_HOI_NGHI", {"373": 5}),
+        indicator_row("TT_LUOT_NGUOI", {"373": 50}),
+    ]
+    copy = make_submission(home / "inbox" / "ca_sua.xlsx", agency="CA", rows=rows)
+    os.utime(copy, (1_562_000_000, 1_562_000_000))  # older than the first
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # as version 2 left it
+        con.execute(
+            "UPDATE etl_submission SET received_at = file_mtime, in_force_from = file_mtime "
+            "WHERE file_name = 'ca_sua.xlsx'"
+        )
+        con.execute(
+            "UPDATE etl_submission SET in_force_to = TIMESTAMP '2019-07-01 23:53:20' "
+            "WHERE file_name = 'ca.xlsx'"
+        )
+        for table in ("fact_indicator_value_history", "fact_task_history"):
+            con.execute(
+                f"UPDATE {table} SET valid_from = TIMESTAMP '2019-07-01 23:53:20' "
+                "WHERE submission_id = 2"
+            )
+            con.execute(
+                f"UPDATE {table} SET valid_to = TIMESTAMP '2019-07-01 23:53:20' "
+                "WHERE submission_id = 1"
+            )
+        con.execute("DELETE FROM meta_schema WHERE version >= 3")
+    inverted = (
+        "select count(*) as n from fact_indicator_value_history "
+        "where valid_to is not null and valid_to <= valid_from"
+    )
+    assert sql_rows(home, inverted)[0]["n"] > 0
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    assert sql_rows(home, inverted)[0]["n"] == 0
+    record = sql_rows(
+        home,
+        "select received_at, in_force_from, in_force_to from etl_submission order by 1",
+    )
+    assert record[0]["in_force_from"] < record[0]["in_force_to"] == record[1]["in_force_from"]
+    versions = sql_rows(
+        home,
+        "select count(*) as n from indicator_values_as_of(TIMESTAMP '2019-07-06') group by "
+        "district_code, indicator_code order by n desc limit 1",
+    )
+    assert versions[0]["n"] == 1

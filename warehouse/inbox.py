@@ -1,32 +1,57 @@
 """Files that arrive: found in the inbox, fingerprinted, archived, never lost."""
 
 import hashlib
+import logging
+import os
 import re
-import shutil
+import stat
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from warehouse.home import Home
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
 class Arrival:
-    """One file as it arrived: received at its modification time (local, naive)."""
+    """One file as it arrived, fingerprinted and archived from the same single read.
 
-    file_name: str
+    ``file_mtime`` is the file's own modification time; ``received_at`` its place in the
+    received order (see ``warehouse.load.triage_arrivals``): the mtime, unless that is not
+    after what the warehouse already received. A file that could not be opened has no
+    ``sha256`` and an ``unreadable`` reason, and is never archived nor removed.
+    """
+
+    file_name: str  # relative to the inbox, "/"-separated (files of subfolders too)
     inbox_path: str
-    sha256: str
-    received_at: datetime
+    sha256: str | None
+    file_mtime: datetime  # local, naive
     size: int
+    mtime_ns: int = 0
+    inode: int = 0
+    unreadable: str | None = None  # why the file could not be read (English, for logs)
+    received_at: datetime | None = None  # set by triage; file_mtime until then
+
+    def __post_init__(self) -> None:
+        if self.received_at is None:
+            object.__setattr__(self, "received_at", self.file_mtime)
 
     @property
-    def archive_name(self) -> str:
+    def archive_name(self) -> str | None:
+        if self.sha256 is None:
+            return None
         return f"{self.sha256[:16]}_{safe_name(self.file_name)}"
+
+    @property
+    def key(self) -> str:
+        """What alerts and feedback are keyed by: the bytes, or the unreadable entry."""
+        return self.sha256 or f"unreadable:{self.file_name}:{self.mtime_ns}"
 
 
 def safe_name(name: str) -> str:
@@ -51,33 +76,154 @@ def sha256_of(path: Path) -> str:
 
 
 def inbox_paths(home: Home) -> list[Path]:
-    """The files waiting in the inbox: every regular file but editors' lock files."""
+    """Everything waiting in the inbox and its subfolders but folders and editors' locks.
+
+    Subfolders are taken (clerks sort files by agency); entries that are not regular
+    files (a dangling link, a pipe) are listed too, so that they are reported, not lost.
+    """
     if not home.inbox.exists():
         return []
-    return [p for p in home.inbox.iterdir() if p.is_file() and not is_editor_lock(p.name)]
+    found = []
+    for folder, _, names in os.walk(home.inbox):
+        found += [Path(folder) / name for name in names if not is_editor_lock(name)]
+    return sorted(found)
 
 
-def scan_inbox(home: Home) -> list[Arrival]:
-    """Every file waiting in the inbox, fingerprinted, in received order: (mtime, name)."""
+def entry_signature(path: Path) -> str:
+    """Name, size and time of an inbox entry, without following a dangling link."""
+    try:
+        info = path.stat()
+    except OSError:
+        info = path.lstat()
+    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def scan_inbox(home: Home, retries: int = 3) -> list[Arrival]:
+    """Every file waiting in the inbox, fingerprinted and archived, in (mtime, name) order.
+
+    A file still being written (its size or time change while it is read) is left for
+    the next refresh. Runs under the refresh lock, so no other refresh is copying.
+    """
+    home.archive.mkdir(parents=True, exist_ok=True)
+    for stale in home.archive.glob(".incoming-*.partial"):  # a killed refresh's copy
+        stale.unlink(missing_ok=True)
     arrivals = []
     for path in inbox_paths(home):
-        stat = path.stat()
-        received = datetime.fromtimestamp(stat.st_mtime, LOCAL_TZ).replace(tzinfo=None)
-        arrivals.append(Arrival(path.name, str(path), sha256_of(path), received, stat.st_size))
-    return sorted(arrivals, key=lambda a: (a.received_at, a.file_name))
+        name = path.relative_to(home.inbox).as_posix()
+        for _ in range(retries):
+            arrival = _receive_safely(home, path, name)
+            if arrival is not None:
+                arrivals.append(arrival)
+                break
+    return sorted(arrivals, key=lambda a: (a.file_mtime, a.file_name))
+
+
+def _receive_safely(home: Home, path: Path, name: str) -> Arrival | None:
+    """``receive``, where anything going wrong makes this one file unreadable."""
+    try:
+        return receive(home, path, name)
+    except Exception as error:  # noqa: BLE001 - one file never fails the refresh
+        log.error("%s: cannot be received: %r", name, error)
+        try:
+            info = path.lstat()
+        except OSError:
+            return None  # gone meanwhile: nothing to record
+        return _unreadable(path, name, info, f"{type(error).__name__}: {error}")
+
+
+def _local(timestamp_ns: int) -> datetime:
+    """Local naive time, exact to the microsecond (as the warehouse stores it)."""
+    seconds, nanos = divmod(timestamp_ns, 10**9)
+    moment = datetime.fromtimestamp(seconds, LOCAL_TZ).replace(tzinfo=None)
+    return moment + timedelta(microseconds=nanos // 1000)
+
+
+def receive(home: Home, path: Path, name: str) -> Arrival | None:
+    """Hash the file while copying it into ``archive/``: the archived bytes are the hashed ones.
+
+    None when the file changed during the read (try again); an unreadable Arrival when it
+    cannot be opened or is not a regular file.
+    """
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return _unreadable(path, name, info, "not a regular file")
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after fstat
+    except OSError as error:
+        info = path.lstat()
+        return _unreadable(path, name, info, f"{type(error).__name__}: {error.strerror}")
+    digest = hashlib.sha256()
+    partial = home.archive / f".incoming-{uuid.uuid4().hex}.partial"
+    try:
+        with handle, open(partial, "wb") as copy:
+            before = os.fstat(handle.fileno())
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                copy.write(block)
+            after = os.fstat(handle.fileno())
+    except OSError as error:  # e.g. an I/O error half-way through
+        partial.unlink(missing_ok=True)
+        return _unreadable(path, name, info, f"{type(error).__name__}: {error.strerror}")
+    try:
+        if _changed(before, after):
+            return None
+        arrival = Arrival(
+            name,
+            str(path),
+            digest.hexdigest(),
+            _local(after.st_mtime_ns),
+            after.st_size,
+            after.st_mtime_ns,
+            after.st_ino,
+        )
+        target = home.archive / arrival.archive_name
+        if not target.exists():
+            partial.replace(target)
+        return arrival
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _changed(before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+
+
+def _unreadable(path: Path, name: str, info: os.stat_result, reason: str) -> Arrival:
+    mtime = _local(info.st_mtime_ns)
+    return Arrival(name, str(path), None, mtime, info.st_size, info.st_mtime_ns, info.st_ino,
+                   unreadable=reason)  # fmt: skip
 
 
 def archive(home: Home, arrival: Arrival) -> Path:
-    """Copy the file into ``archive/`` (idempotent) and return where it is kept."""
-    target = home.archive / arrival.archive_name
-    if not target.exists():
-        partial = target.with_suffix(target.suffix + ".partial")
-        shutil.copyfile(arrival.inbox_path, partial)
-        partial.replace(target)
-    return target
+    """Where the file is kept (``scan_inbox`` archived it while hashing it)."""
+    return home.archive / arrival.archive_name
 
 
-def clear_from_inbox(arrivals: list[Arrival]) -> None:
-    """Remove files that the published warehouse now accounts for."""
+def still_as_recorded(arrival: Arrival) -> bool:
+    """The inbox file is the one that was recorded: same inode, size, time and bytes."""
+    path = Path(arrival.inbox_path)
+    try:
+        info = path.stat()
+        same = (info.st_ino, info.st_size, info.st_mtime_ns) == (
+            arrival.inode,
+            arrival.size,
+            arrival.mtime_ns,
+        )
+        return same and sha256_of(path) == arrival.sha256
+    except OSError:
+        return False
+
+
+def clear_from_inbox(arrivals: list[Arrival]) -> list[Arrival]:
+    """Remove the files the published warehouse accounts for; returns those kept.
+
+    A file re-saved under the same name since it was read is not the one recorded: it
+    stays for the next refresh. Unreadable files stay too (nothing of them is archived).
+    """
+    kept = []
     for arrival in arrivals:
-        Path(arrival.inbox_path).unlink(missing_ok=True)
+        if arrival.sha256 is not None and still_as_recorded(arrival):
+            Path(arrival.inbox_path).unlink(missing_ok=True)
+        elif Path(arrival.inbox_path).exists():
+            kept.append(arrival)
+    return kept

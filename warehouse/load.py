@@ -1,8 +1,9 @@
 """Load one refresh's submissions: the record, the problems, the history, what is in force."""
 
+import contextlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -18,9 +19,11 @@ from workbooks.model import (
     WARNING,
     ParsedWorkbook,
     Problem,
+    processing_problem,
 )
 
 ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded", "duplicate"
+RECEIVED_STEP = timedelta(microseconds=1)  # the least step of the received order
 
 
 @dataclass
@@ -56,24 +59,40 @@ class Triage:
 
 
 def triage_arrivals(con: duckdb.DuckDBPyConnection | None, arrivals: Sequence[Arrival]) -> Triage:
+    """Split the inbox, and give each file to record its place in the received order.
+
+    A file's ``received_at`` is its mtime, but never at or before the previous file's:
+    a file found by a later refresh is newer than everything received before it (a
+    Windows copy keeps an old mtime), so validity intervals never invert.
+    """
     known: dict[str, int] = {}
-    recorded: set[tuple[str, str, datetime]] = set()
+    recorded: set[tuple[str, str | None, datetime]] = set()
+    latest: datetime | None = None
     if con is not None:
-        for sid, name, sha, received in con.execute(
-            "SELECT submission_id, file_name, file_sha256, received_at FROM etl_submission"
+        for sid, name, sha, mtime in con.execute(
+            "SELECT submission_id, file_name, file_sha256, file_mtime FROM etl_submission"
             " ORDER BY submission_id"
         ).fetchall():
-            known.setdefault(sha, sid)
-            recorded.add((name, sha, received))
+            if sha is not None:
+                known.setdefault(sha, sid)
+            recorded.add((name, sha, mtime))
+        latest = con.execute("SELECT max(received_at) FROM etl_submission").fetchall()[0][0]
     triage = Triage([], [], [])
     seen_in_batch: set[str] = set()
-    for arrival in arrivals:
-        if (arrival.file_name, arrival.sha256, arrival.received_at) in recorded:
+    for arrival in sorted(arrivals, key=lambda a: (a.file_mtime, a.file_name)):
+        if (arrival.file_name, arrival.sha256, arrival.file_mtime) in recorded:
             triage.already_recorded.append(arrival)
-        elif arrival.sha256 in known or arrival.sha256 in seen_in_batch:
+            continue
+        received = arrival.file_mtime
+        if latest is not None and received <= latest:
+            received = latest + RECEIVED_STEP
+        latest = received
+        arrival = replace(arrival, received_at=received)
+        if arrival.sha256 in known or arrival.sha256 in seen_in_batch:
             triage.duplicates.append((arrival, known.get(arrival.sha256)))
         else:
-            seen_in_batch.add(arrival.sha256)
+            if arrival.sha256 is not None:
+                seen_in_batch.add(arrival.sha256)
             triage.new.append(arrival)
     return triage
 
@@ -102,6 +121,7 @@ def _record_frame(
             "agency_code": s.parsed.agency_code if s.parsed else None,
             "period_code": s.parsed.period_code if s.parsed else None,
             "received_at": s.arrival.received_at,
+            "file_mtime": s.arrival.file_mtime,
             "ingested_at": now,
             "run_id": run_id,
             "status": s.status,
@@ -215,6 +235,65 @@ def load_batch(
             con.unregister(name)
     con.execute(read_sql("link_duplicates.sql"))
     return ids
+
+
+def load_isolated(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    submissions: Sequence[Submission],
+    archive_paths: Sequence[str | None],
+    run_id: str,
+) -> tuple[list[int], list[tuple[int, BaseException]]]:
+    """``load_batch`` in one transaction, such that no file can make the load fail.
+
+    If it raises, trial loads (each rolled back) halve the batch until the submissions
+    that fail alone are found; they get ``processing_error`` (so only their record and
+    problems are written), and the batch is loaded again. Returns (ids, refused).
+    """
+    try:
+        return _load_in_transaction(con, catalog, submissions, archive_paths, run_id), []
+    except Exception:  # noqa: BLE001 - isolated below
+        _rollback(con)
+    refused: list[tuple[int, BaseException]] = []
+
+    def isolate(indices: list[int]) -> None:
+        try:
+            _load_in_transaction(
+                con,
+                catalog,
+                [submissions[i] for i in indices],
+                [archive_paths[i] for i in indices],
+                run_id,
+                commit=False,
+            )
+            return
+        except Exception as error:  # noqa: BLE001 - narrowed down to one file
+            if len(indices) == 1:
+                refused.append((indices[0], error))
+                return
+        finally:
+            _rollback(con)
+        middle = len(indices) // 2
+        isolate(indices[:middle])
+        isolate(indices[middle:])
+
+    isolate(list(range(len(submissions))))
+    for index, error in refused:
+        submissions[index].problems.append(processing_problem("nạp số liệu của", error))
+    return _load_in_transaction(con, catalog, submissions, archive_paths, run_id), refused
+
+
+def _load_in_transaction(con, catalog, submissions, archive_paths, run_id, commit=True):
+    con.execute("BEGIN TRANSACTION")
+    ids = load_batch(con, catalog, submissions, archive_paths, run_id)
+    if commit:
+        con.execute("COMMIT")
+    return ids
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # no transaction open
+        con.execute("ROLLBACK")
 
 
 def values_in_force(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -> pd.DataFrame:

@@ -72,3 +72,21 @@ class ParsedWorkbook:
     @property
     def has_errors(self) -> bool:
         return any(p.severity == ERROR for p in self.problems)
+
+
+MAX_DETAIL = 300  # characters of an exception kept in a message
+
+
+def processing_problem(stage_vi: str, error: BaseException | str) -> Problem:
+    """``processing_error``: something went wrong with this one file; it alone is refused.
+
+    ``stage_vi`` completes "Hệ thống gặp lỗi khi ... tệp này", e.g. "kiểm tra".
+    """
+    detail = (error if isinstance(error, str) else f"{type(error).__name__}: {error}")[:MAX_DETAIL]
+    return Problem(
+        ERROR,
+        "processing_error",
+        f"Hệ thống gặp lỗi khi {stage_vi} tệp này nên chưa nhận được báo cáo; cán bộ tổng hợp "
+        "đã được báo để xử lý. Các tệp khác vẫn được nhận bình thường. Nếu cần, hãy gửi lại "
+        f"tệp. (Chi tiết kỹ thuật: {detail})",
+    )

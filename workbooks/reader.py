@@ -139,10 +139,21 @@ def read_workbook(path: Path, catalog: Catalog, today: date) -> ParsedWorkbook:
     return result
 
 
+MSG_CANNOT_OPEN = (
+    "Hệ thống không mở được tệp này trong thư mục nhận báo cáo (tệp bị khóa quyền đọc, "
+    "hoặc không phải là một tệp thông thường). Hãy gửi lại tệp báo cáo."
+)
+
+
+def unreadable_problem(message: str = MSG_CANNOT_OPEN) -> Problem:
+    """``unreadable_file``: the error for a file that cannot be opened or read."""
+    return Problem(ERROR, "unreadable_file", message)
+
+
 def _refuse(result: ParsedWorkbook, message: str) -> None:
     result.values.clear()
     result.tasks.clear()
-    result.problems[:] = [Problem(ERROR, "unreadable_file", message)]
+    result.problems[:] = [unreadable_problem(message)]
 
 
 def _quote(text: object) -> str:
@@ -236,6 +247,7 @@ class _Reader:
         self.result = result
         self.period: Period | None = None
         self.period_not_ended = False  # then district columns are not judged by the period
+        self._district_headers: dict[str, tuple[str, str]] = {}  # code -> first (cell, text)
 
     # --- problems -----------------------------------------------------------
     def problem(self, rule: str, message: str, sheet: _Sheet | None = None, cell=None, **kw):
@@ -508,6 +520,11 @@ class _Reader:
         match = self._match_district(text)
         cell = address(r, c)
         if match.district is not None:
+            first = self._district_headers.setdefault(match.district.code, (cell, text))
+            if first != (cell, text):
+                self._duplicate_district(sheet, cell, text, first, match.district)
+                cols.unread.append(c)  # its values are not read: no total_mismatch for it
+                return
             cols.districts.append((c, match.district.code))
             if match.former_vi:
                 self._warn_former_district(sheet, cell, text, match)
@@ -539,6 +556,19 @@ class _Reader:
             sheet,
             cell,
             district_code=district.code,
+        )
+
+    def _duplicate_district(self, sheet: _Sheet, cell: str, text: str, first: tuple, district):
+        """Two columns of one district: which one counts would be a guess, so none does."""
+        first_cell, first_text = first
+        self.problem(
+            "duplicate_district",
+            f"Ô {cell}: cột “{text}” và cột “{first_text}” (ô {first_cell}) cùng là "
+            f"{district.district_type} {district.name}. "
+            "Mỗi huyện, thành phố chỉ được có một cột: hãy gộp số liệu vào một cột và xóa "
+            "cột thừa.",
+            sheet,
+            cell,
         )
 
     def _read_rows(self, sheet: _Sheet, cols: _Columns) -> None:

@@ -1,0 +1,104 @@
+"""Rules that protect the values in force from a file that holds too little.
+
+A blank template sent as a correction would otherwise replace an agency's figures with
+nothing: ``empty_submission`` rejects a workbook with no value at all, and
+``values_removed`` warns when an accepted correction drops most of the values in force.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import pandas as pd
+
+from reference import Catalog
+from workbooks.model import ERROR, VALUE_COLUMNS, WARNING, ParsedWorkbook, Problem
+
+MAX_REMOVED_SHARE = 0.5  # a correction removing more than this share of values warns
+MAX_NAMED = 10  # indicators named in the message; the rest are counted
+
+_ROLE, _RAW = VALUE_COLUMNS.index("role"), VALUE_COLUMNS.index("raw")
+_CODE, _DISTRICT = VALUE_COLUMNS.index("indicator_code"), VALUE_COLUMNS.index("district_code")
+_VALUE = VALUE_COLUMNS.index("value")
+
+
+def is_filled(row: tuple) -> bool:
+    """A cell the clerk typed: any part cell with content, or a total that is not a formula."""
+    raw = row[_RAW]
+    if raw is None:
+        return False
+    return row[_ROLE] != "total" or not (isinstance(raw, str) and raw.startswith("="))
+
+
+def is_empty(workbook: ParsedWorkbook) -> bool:
+    return not workbook.tasks and not any(is_filled(row) for row in workbook.values)
+
+
+def empty_problem(workbook: ParsedWorkbook) -> Problem | None:
+    """``empty_submission`` for a readable workbook without a single value or task."""
+    if workbook.has_errors or not is_empty(workbook):
+        return None
+    return Problem(
+        ERROR,
+        "empty_submission",
+        "Tệp báo cáo chưa có số liệu nào: mọi ô số liệu và bảng nhiệm vụ đều để trống. "
+        "Nếu đây là biểu mẫu trống gửi nhầm, hãy nhập số liệu rồi gửi lại; báo cáo đang có "
+        "hiệu lực của đơn vị được giữ nguyên.",
+    )
+
+
+def _cells(workbook: ParsedWorkbook) -> set[tuple[str, str]]:
+    """(district, indicator) of every value the file would put in force."""
+    return {
+        (row[_DISTRICT], row[_CODE])
+        for row in workbook.values
+        if row[_ROLE] != "total" and row[_VALUE] is not None
+    }
+
+
+def removed_problems(
+    parsed: Sequence[ParsedWorkbook],
+    accepted: Sequence[bool],
+    history: pd.DataFrame | None,
+    catalog: Catalog,
+) -> list[tuple[int, Problem]]:
+    """``values_removed`` for an accepted file that drops over half of the values in force.
+
+    What is in force for an (agency, period) is the warehouse's, replaced by accepted
+    files earlier in the batch, so one batch and several refreshes warn alike.
+    """
+    in_force: dict[tuple, set] = defaultdict(set)
+    if history is not None and not history.empty:
+        columns = ("agency_code", "period_code", "district_code", "indicator_code")
+        for agency, period, district, code in zip(
+            *(history[c].tolist() for c in columns), strict=True
+        ):
+            in_force[(agency, period)].add((district, code))
+    problems = []
+    for index, (workbook, ok) in enumerate(zip(parsed, accepted, strict=True)):
+        if not (ok and workbook.agency_code and workbook.period_code):
+            continue
+        identity = (workbook.agency_code, workbook.period_code)
+        new = _cells(workbook)
+        removed = in_force[identity] - new
+        if in_force[identity] and len(removed) > MAX_REMOVED_SHARE * len(in_force[identity]):
+            problems.append((index, _removed_problem(removed, len(in_force[identity]), catalog)))
+        in_force[identity] = new
+    return problems
+
+
+def _removed_problem(removed: set, before: int, catalog: Catalog) -> Problem:
+    per_code: dict[str, int] = defaultdict(int)
+    for _, code in removed:
+        per_code[code] += 1
+    order = {code: i for i, code in enumerate(catalog.indicators)}
+    codes = sorted(per_code, key=lambda c: (order.get(c, len(order)), c))
+    named = [f"{c} ({per_code[c]} ô)" for c in codes[:MAX_NAMED]]
+    if len(codes) > MAX_NAMED:
+        named.append(f"và {len(codes) - MAX_NAMED} chỉ tiêu khác")
+    return Problem(
+        WARNING,
+        "values_removed",
+        f"Báo cáo này thay thế báo cáo đang có hiệu lực và bỏ trống {len(removed)}/{before} "
+        f"số liệu đã có: {', '.join(named)}. Nếu bỏ trống là nhầm, hãy nhập lại các số liệu "
+        "đó và gửi lại báo cáo.",
+    )

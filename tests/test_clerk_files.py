@@ -77,6 +77,20 @@ def test_a_misspelled_district_header_is_the_only_error(tmp_path):
     assert errors(report) == [("unknown_district", f"{cell[0]}4")]
 
 
+def test_a_duplicated_district_column_is_the_only_error(tmp_path):
+    path = make_submission(tmp_path / "bc.xlsx")
+    column = locate(path, "TT_HOI_NGHI", "Gia Viễn")[0]
+
+    def duplicate(ws):  # the first row's value typed in a second "Gia Viễn" column
+        copy = ws.max_column + 1
+        ws.cell(4, copy, "Huyện Gia Viễn")
+        ws.cell(5, copy, ws[f"{column}5"].value)
+        ws[f"{column}5"] = None
+
+    _, report = check(edit(path, duplicate))
+    assert [rule for rule, _ in errors(report)] == ["duplicate_district"]
+
+
 def test_a_period_not_yet_ended_is_the_only_error(tmp_path):
     path = edit(
         make_submission(tmp_path / "bc.xlsx"),

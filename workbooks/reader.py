@@ -247,6 +247,7 @@ class _Reader:
         self.result = result
         self.period: Period | None = None
         self.period_not_ended = False  # then district columns are not judged by the period
+        self._unseen: _Unseen | None = None  # what the rows of the table hide, while read
         self._district_headers: dict[str, tuple[str, str]] = {}  # code -> first (cell, text)
 
     # --- problems -----------------------------------------------------------
@@ -594,8 +595,8 @@ class _Reader:
             code_text = sheet.text(r, cols.code)
             if code_text is None:
                 continue  # a section heading such as "I. Công tác tuyên truyền"
-            self._note_unseen(sheet, cols, r, row, code_text.upper())
             code = code_text.upper()
+            self._note_unseen(sheet, cols, r, row, code)
             name, unit = sheet.text(r, cols.name), sheet.text(r, cols.unit)
             note = sheet.text(r, cols.note)
             if any(not is_blank(sheet.get(r, c)) for c in cols.unread):

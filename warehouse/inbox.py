@@ -194,11 +194,6 @@ def _unreadable(path: Path, name: str, info: os.stat_result, reason: str) -> Arr
                    unreadable=reason)  # fmt: skip
 
 
-def archive(home: Home, arrival: Arrival) -> Path:
-    """Where the file is kept (``scan_inbox`` archived it while hashing it)."""
-    return home.archive / arrival.archive_name
-
-
 def still_as_recorded(arrival: Arrival) -> bool:
     """The inbox file is the one that was recorded: same inode, size, time and bytes."""
     path = Path(arrival.inbox_path)

@@ -31,19 +31,44 @@ def long_frame(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> pd.DataFra
         + "|"
         + frame["district_code"].fillna("").astype(str)
     )
-    frame["total_state"], frame["parts_sum"] = _total_states(frame)
+    explained = {(i, row) for i, workbook in enumerate(parsed)
+                 for row in workbook.unread_value_rows}  # fmt: skip
+    frame["total_state"], frame["parts_sum"] = _total_states(frame, explained)
+    frame["text_parts"] = _text_parts_skipped_by_sum(frame)
     return frame
 
 
-def _total_states(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _text_parts_skipped_by_sum(frame: pd.DataFrame) -> pd.Series:
+    """On mismatched totals: the cells of the row's numbers typed as text, when leaving
+    them out gives the total (Excel's and LibreOffice's SUM skip text); None elsewhere."""
+    out = pd.Series(None, index=frame.index, dtype=object)
+    mismatched = frame[frame["total_state"].eq("mismatch")]
+    if mismatched.empty:
+        return out
+    is_text = frame["raw"].map(lambda raw: isinstance(raw, str))
+    text = frame[(frame["role"] != "total") & is_text & frame["value"].notna()]
+    by_row = text.groupby(["file_index", "row"])
+    cells, sums = by_row["cell"].agg(", ".join), by_row["value"].sum()
+    for index, total in mismatched.iterrows():
+        key = (total["file_index"], total["row"])
+        if key not in cells.index:
+            continue
+        tolerance = MONEY_TOLERANCE if total["value_kind"] == "money" else COUNT_TOLERANCE
+        if abs(total["parts_sum"] - sums[key] - total["value"]) <= tolerance:
+            out[index] = cells[key]
+    return out
+
+
+def _total_states(frame: pd.DataFrame, explained: set) -> tuple[pd.Series, pd.Series]:
     """On total cells: the state (ok, mismatch, missing_total or no_parts) and the sum of
     the row's parts; None elsewhere.
 
     A total of 0 over empty parts is a row left blank (a template's ``=SUM`` of nothing),
-    so it counts as not reported rather than as a total without parts.
+    so it counts as not reported rather than as a total without parts. Rows in
+    ``explained`` (file index, row) have a part reading already reported.
     """
     parts = frame[frame["role"] != "total"]
-    unreadable_rows = set(
+    unreadable_rows = explained | set(
         zip(
             frame.loc[frame["parse_rule"].notna(), "file_index"],
             frame.loc[frame["parse_rule"].notna(), "row"],

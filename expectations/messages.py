@@ -11,6 +11,7 @@ def value_message(
     code: str,
     total_state: str | None = None,
     parts_sum: float | None = None,
+    text_parts: str | None = None,
 ) -> str:
     """The message for a problem found in one value cell."""
     shown = "" if raw is None else str(raw)
@@ -57,6 +58,13 @@ def value_message(
                 return (
                     f"Ô {cell}: có Tổng cộng {fmt_vn(value)} nhưng chưa có số liệu chia theo "
                     "huyện, thành phố hoặc cấp tỉnh. Hãy ghi số liệu chi tiết."
+                )
+            if isinstance(text_parts, str):  # NaN when the frame has none
+                return (
+                    f"Ô {cell}: Tổng cộng {fmt_vn(value)} không bằng tổng các huyện, thành phố "
+                    f"và cấp tỉnh ({fmt_vn(parts_sum)}) vì ô {text_parts} ghi số dạng chữ "
+                    "(văn bản) nên công thức SUM của Excel bỏ qua. Hãy nhập lại các ô đó "
+                    "thành số (xóa dấu nháy ' hoặc định dạng Text) rồi lưu lại."
                 )
             return (
                 f"Ô {cell}: Tổng cộng {fmt_vn(value)} không bằng tổng các huyện, thành phố "

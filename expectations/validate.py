@@ -147,6 +147,7 @@ def _value_problems(
                 row.indicator_code,
                 row.total_state,
                 row.parts_sum,
+                row.text_parts,
             )
             found[key] = (
                 row.file_index,

@@ -1,6 +1,8 @@
 """``chitieu status``: the last refresh, files by status and open alerts, without blocking."""
 
+import fcntl
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -15,6 +17,8 @@ from warehouse.inbox import LOCAL_TZ
 from warehouse.store import connect_readonly
 
 STATUSES = ("accepted", "rejected", "superseded", "duplicate")
+RUNNING_STATES = ("STARTED", "STARTING")
+ABANDONED = "ABANDONED"  # shown for a run killed while running (still STARTED in Dagster)
 ALERT_COLUMNS = ("alert_id", "channel", "kind", "file_name", "agency_code", "period_code")
 ALERT_COLUMNS += ("attempts", "next_attempt_at", "last_error")
 
@@ -93,6 +97,9 @@ def _last_dagster_run(home: Home) -> dict | None:
     try:
         with DagsterInstance.from_config(str(home.dagster_home)) as instance:
             records = instance.get_run_records(RunsFilter(job_name=REFRESH_JOB_NAME), limit=1)
+            state = records[0].dagster_run.status.value if records else None
+            if state in RUNNING_STATES and _abandoned(instance, records[0].dagster_run, home):
+                state = ABANDONED
     except Exception as error:  # noqa: BLE001 - e.g. its PostgreSQL is down: say so, go on
         return {"status": "unknown", "error": f"{type(error).__name__}: {error}"}
     if not records:
@@ -100,10 +107,52 @@ def _last_dagster_run(home: Home) -> dict | None:
     record = records[0]
     return {
         "run_id": record.dagster_run.run_id,
-        "status": record.dagster_run.status.value,
+        "status": state,
+        "recorded_status": record.dagster_run.status.value,
         "started_at": _moment(record.start_time),
         "ended_at": _moment(record.end_time),
     }
+
+
+def _abandoned(instance, run, home: Home) -> bool:
+    """A run recorded as running whose process is gone and whose refresh lock is free:
+    it was killed (SIGKILL, power loss) before it could record its end."""
+    events = instance.get_records_for_run(run.run_id, limit=20, ascending=False).records
+    pids = [e.event_log_entry.dagster_event.pid for e in events
+            if e.event_log_entry.dagster_event and e.event_log_entry.dagster_event.pid]  # fmt: skip
+    if not pids or _process_alive(pids[0]):
+        return False
+    return not _refresh_lock_held(home)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _process_state(pid) != "Z"  # a zombie is dead, only not yet waited for
+
+
+def _process_state(pid: int) -> str:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115 - tiny, read at once
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[0]
+
+
+def _refresh_lock_held(home: Home) -> bool:
+    if not home.lock_file.exists():
+        return False
+    with open(home.lock_file) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def _moment(timestamp: float | None) -> datetime | None:
@@ -180,7 +229,11 @@ def _run_line(run: dict | None) -> str:
     if "error" in run:
         return f"{prefix} instance unreadable ({run['error']})"
     started = f"{run['started_at']:%Y-%m-%d %H:%M:%S %z}" if run["started_at"] else "not started"
-    return f"{prefix} {run['status']} ({started}), {run['run_id']}"
+    line = f"{prefix} {run['status']} ({started}), {run['run_id']}"
+    if run["status"] == ABANDONED:
+        line += (f" - recorded as {run['recorded_status']}, but its process is gone: it was "
+                 "killed; the next refresh redoes its work")  # fmt: skip
+    return line
 
 
 def _line(files: dict[str, int]) -> str:

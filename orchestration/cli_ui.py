@@ -1,9 +1,14 @@
 """``chitieu ui``: the Dagster UI and daemon on the project's definitions, on 127.0.0.1."""
 
+import errno
+import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -50,6 +55,48 @@ def dev_command(home: Home, port: int, sensor: bool = True) -> tuple[list[str], 
         SENSOR_ENV: "on" if sensor else "off",
     }
     return command, env
+
+
+def check_port_free(port: int) -> None:
+    """Fail fast when the port is taken: `dagster dev` would keep its daemon running
+    without a webserver, and never exit."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the webserver does
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            reason = "is already in use" if error.errno == errno.EADDRINUSE else str(error)
+            raise click.ClickException(
+                f"port {port} on 127.0.0.1 {reason}; stop what uses it or choose another "
+                "port with --port"
+            ) from error
+
+
+@contextmanager
+def instance_lock(dagster_home: Path) -> Iterator[None]:
+    """Hold the "one UI and daemon per instance" lock; fail fast if another `ui` has it.
+
+    Two daemons on one instance would both tick the schedule and the sensor.
+    """
+    with open(dagster_home / "ui.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            raise click.ClickException(
+                f"another `chitieu ui` (pid {owner}) already runs the UI and daemon of the "
+                f"Dagster instance {dagster_home}; stop it first, or use it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _default_interrupt() -> None:
@@ -104,8 +151,10 @@ def ui(port: int, sensor: bool, home: str | None) -> None:
     project = Home.from_env(home)
     project.ensure()
     command, env = dev_command(project, port, sensor)
-    click.echo(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
-    code = _serve(command, env)
+    with instance_lock(Path(env["DAGSTER_HOME"])):
+        check_port_free(port)
+        click.echo(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
+        code = _serve(command, env)
     if code not in (0, -signal.SIGINT):
         raise click.ClickException(f"dagster dev exited with status {code}")
 

@@ -5,6 +5,7 @@ Set ``CHITIEU_REFERENCE_DIR`` to use another folder.
 """
 
 import csv
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ DEFAULT_DIR = Path(__file__).parent / "data"
 _DISTRICT_PREFIXES = re.compile(r"^(thanh pho|huyen|thi xa|quan)\s+|^(tp|tx)\.?\s*|^(h|q)\.\s*")
 _COMMUNE_PREFIXES = re.compile(r"^(thi tran|tt\.|phuong|p\.|xa)\s+|^(tt\.|p\.)")
 _CODE = re.compile(r"^0*(\d+)(\.0+)?$")
+# The type a district prefix names: "Huyện Hoa Lư" in 2025 is the former huyện, not TP.
+_PREFIX_TYPES = {"thanh pho": "thành phố", "tp": "thành phố", "huyen": "huyện", "h": "huyện",
+                 "thi xa": "thị xã", "tx": "thị xã", "quan": "quận", "q": "quận"}  # fmt: skip
 _FAR_PAST, _FAR_FUTURE = date(1900, 1, 1), date(9999, 12, 31)
 
 
@@ -101,6 +105,9 @@ class Rule:
 class DistrictMatch:
     district: District | None
     reason_vi: str = ""  # why a name that is a district's does not fit the period
+    # set when the header names a former unit of another type (huyện Hoa Lư in 2025):
+    # what became of it, so the reader can say where its values went
+    former_vi: str = ""
 
 
 @dataclass
@@ -117,16 +124,41 @@ class Catalog:
     _agency_keys: list[tuple[str, str, date, date]] = field(default_factory=list)
     unit_crosswalk: list[dict[str, str]] = field(default_factory=list)  # old unit -> new unit
     former_district_names: dict[str, str] = field(default_factory=dict)  # code -> full name
+    province_name: str = ""
 
     # --- agencies -----------------------------------------------------------
     def match_agency(self, text: str, on: date | None = None) -> Agency | None:
-        """Resolve a code, name or alias in any tolerant form."""
-        key = fold(text)
+        """Resolve a code, name or alias in any tolerant form.
+
+        A trailing "tỉnh", province name or "tỉnh <province>" is optional on both sides,
+        so "Hội Nông dân tỉnh Ninh Bình" is "Hội Nông dân tỉnh" (its official long name).
+        """
+        key = fold(text).rstrip(". ")
         on = on or date.today()
-        for alias, code, valid_from, valid_to in self._agency_keys:
-            if alias == key and valid_from <= on <= valid_to:
+        valid = [(alias, code) for alias, code, start, end in self._agency_keys
+                 if start <= on <= end]  # fmt: skip
+        for alias, code in valid:
+            if alias == key:
                 return self.agencies[code]
-        return None
+        bare = self._without_province(key)
+        codes = {code for alias, code in valid if self._without_province(alias) == bare}
+        return self.agencies[codes.pop()] if len(codes) == 1 else None
+
+    def closest_agency(self, text: str, on: date | None = None) -> Agency | None:
+        """The agency whose name or alias looks most like ``text``, if one is close."""
+        on = on or date.today()
+        bare = self._without_province(fold(text).rstrip(". "))
+        keys = {self._without_province(alias): code for alias, code, start, end
+                in self._agency_keys if start <= on <= end and len(alias) > 3}  # fmt: skip
+        close = difflib.get_close_matches(bare, list(keys), n=1, cutoff=0.8)
+        return self.agencies[keys[close[0]]] if close else None
+
+    def _without_province(self, key: str) -> str:
+        province = fold(self.province_name)
+        for suffix in (f" tinh {province}", f" {province}", " tinh"):
+            if province and key.endswith(suffix) and len(key) > len(suffix):
+                return key[: -len(suffix)].strip()
+        return key
 
     # --- districts ----------------------------------------------------------
     def province_member(self) -> District:
@@ -152,7 +184,19 @@ class Catalog:
         ]
         if not named and level != "district" and period is not None:
             return self._old_commune(key, period)
-        return self._pick(named, period)
+        match = self._pick(named, period)
+        typed = _prefix_type(header)
+        if (
+            match.district is None
+            or period is None
+            or typed in (None, match.district.district_type)
+        ):
+            return match
+        former = next((d for d in named if d.district_type == typed), None)
+        if former is None:
+            return match
+        note = f"{former.district_type} {former.name} {former.change_note_vi}".strip()
+        return DistrictMatch(match.district, former_vi=note)
 
     def _old_commune(self, key: str, period: Period) -> DistrictMatch:
         """A commune abolished on 2025-07-01, named in a period that has the new communes."""
@@ -233,6 +277,13 @@ class Catalog:
 
     def deadline_days_for(self, agency_code: str, period_type: str) -> int:
         return self.deadline_days.get((agency_code, period_type), 10)
+
+
+def _prefix_type(header: str) -> str | None:
+    """The unit type a district prefix names (``Huyện``, ``TP.``), None without one."""
+    found = _DISTRICT_PREFIXES.match(fold(header))
+    word = next((g for g in found.groups() if g), None) if found else None
+    return _PREFIX_TYPES.get(word) if word else None
 
 
 def _unit_key(header: str) -> tuple[str | None, str]:
@@ -378,4 +429,12 @@ def _load_catalog(folder: str) -> Catalog:
         agency_keys,
         unit_crosswalk,
         {r["old_code"]: r["old_name"] for r in unit_crosswalk if r["old_level"] == "district"},
+        _province_name(path),
     )
+
+
+def _province_name(folder: Path) -> str:
+    """The province's name (``province.csv``), an optional suffix of agency names."""
+    if not (folder / "province.csv").exists():
+        return ""
+    return next((r["province_name"] for r in _rows(folder, "province.csv")), "")

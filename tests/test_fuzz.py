@@ -67,6 +67,17 @@ RULES = {
     "outlier",
     "late_submission",
     "missing_indicator",
+    # issue 11: values no longer dropped or misread silently
+    "value_without_header",
+    "merged_value_cells",
+    "hidden_values",
+    "extra_table",
+    "extra_indicator_sheet",
+    "district_renamed",
+    "empty_submission",
+    "duplicate_district",
+    "values_removed",
+    "processing_error",
 }
 HEADER = ["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Gia Viễn", "Kim Sơn"]
 HEADER += ["Cấp tỉnh", "Tổng cộng", "Ghi chú"]

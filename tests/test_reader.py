@@ -218,6 +218,11 @@ def test_report_date_as_excel_date(tmp_path):
         ("giai đoạn 2016 - 2021", "2016-2021"),
         ("THANG 5/2019", "201905"),
         (nfd("Quý IV / 2019"), "2019Q4"),
+        ("06 tháng cuối năm 2019", "2019S2"),
+        ("Sơ kết 6 tháng đầu năm 2019", "2019S1"),
+        ("6 tháng đầu năm 2019.", "2019S1"),
+        ("Quý 02/2019", "2019Q2"),
+        ("Báo cáo tổng kết năm 2019.", "2019"),
     ],
 )
 def test_period_phrases(tmp_path, phrase, code):
@@ -242,6 +247,33 @@ def test_period_not_ended_is_bad_period(tmp_path):
     assert rules(read(path, date(2019, 6, 30))) == [("bad_period", "C4")]
     assert "chưa kết thúc" in read(path, date(2019, 6, 1)).problems[0].message
     assert read(path, date(2019, 7, 1)).problems == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Hội Nông dân tỉnh Ninh Bình", "HND"),
+        ("Hội Nông dân Ninh Bình", "HND"),
+        ("Hội Cựu chiến binh tỉnh Ninh Bình", "HCCB"),
+        ("Liên đoàn Lao động tỉnh Ninh Bình.", "LDLD"),
+        ("Bộ Chỉ huy Quân sự tỉnh Ninh Bình", "BCHQS"),
+    ],
+)
+def test_official_agency_names_with_the_province_suffix(tmp_path, text, code):
+    meta = [["Đơn vị báo cáo:", None, text], META[1]]
+    result = read(book(tmp_path, indicator_rows(meta=meta)))
+    assert (result.agency_code, result.problems) == (code, [])
+
+
+def test_unknown_agency_suggests_the_closest_agency_or_lists_them(tmp_path):
+    meta = [["Đơn vị báo cáo:", None, "Hội Nông dâm tỉnh"], META[1]]
+    result = read(book(tmp_path, indicator_rows(meta=meta)))
+    assert rules(result) == [("unknown_agency", "C3")]
+    assert "Có phải là “Hội Nông dân tỉnh”?" in result.problems[0].message
+    assert "Ban Dân vận Tỉnh ủy" not in result.problems[0].message
+    meta = [["Đơn vị báo cáo:", None, "Sở Hư Cấu"], META[1]]
+    message = read(book(tmp_path, indicator_rows(meta=meta), name="b.xlsx")).problems[0].message
+    assert "Hội Nông dân tỉnh (HND)" in message and "Tỉnh đoàn (TD)" in message
 
 
 def test_missing_and_unknown_agency_and_period(tmp_path):
@@ -269,6 +301,9 @@ def test_missing_and_unknown_agency_and_period(tmp_path):
         ("-", 0.0, None),
         ("–", 0.0, None),
         ("1.5", None, "ambiguous_number"),
+        ("1,600", None, "ambiguous_number"),
+        ("0,125", 0.125, None),
+        ("1234,567", 1234.567, None),
         ("12.34", None, "ambiguous_number"),
         ("abc", None, "not_a_number"),
         ("khoảng 50", None, "not_a_number"),

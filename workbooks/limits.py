@@ -9,8 +9,11 @@ file whose cost is bounded.
 import html
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
+
+from workbooks.extents import ods_extents, xls_extents
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # the file as received
 MAX_TOTAL_UNCOMPRESSED = 100 * 1024 * 1024  # all zip members together, decompressed
@@ -97,6 +100,7 @@ def inspect_file(data: bytes) -> Inspection:
     if data.startswith(_OLE_MAGIC):
         if _ENCRYPTED_STREAM in data:
             raise UnreadableFile(MSG_ENCRYPTED)
+        _check_extents(xls_extents, data)
         return Inspection(data, "xls")
     if not data.startswith(_ZIP_MAGIC):
         raise UnreadableFile(MSG_NOT_WORKBOOK)
@@ -151,11 +155,23 @@ def _inspect_zip(data: bytes) -> Inspection:
     except Exception as exc:  # zlib.error, BadZipFile (CRC), NotImplementedError (method)
         raise UnreadableFile(MSG_NOT_WORKBOOK) from exc
     inspection = Inspection(data, kind)
+    if kind == "ods":
+        _check_extents(ods_extents, members.get("content.xml", b""))
     if kind == "xlsx":
         inspection.sheet_xml = _worksheets(members)
         for sheet, xml in inspection.sheet_xml.items():
             check_sheet_size(sheet, *_xml_extent(xml))
     return inspection
+
+
+def _check_extents(scan, data: bytes) -> None:
+    """Refuse an .ods or .xls whose sheets span too much, before calamine builds them."""
+    try:
+        extents = scan(data)
+    except (ValueError, struct.error, IndexError) as exc:
+        raise UnreadableFile(MSG_NOT_WORKBOOK) from exc
+    for sheet, (rows, cols) in extents.items():
+        check_sheet_size(sheet, rows, cols)
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:

@@ -66,6 +66,9 @@ class ParsedWorkbook:
     tasks: list[tuple] = field(default_factory=list)  # rows shaped as TASK_COLUMNS
     problems: list[Problem] = field(default_factory=list)
     code_column: str | None = None  # column letter of "Mã chỉ tiêu", for row-level problems
+    # Rows with a value in a column that reading already reported as unusable (an unknown
+    # district): their total cannot match the parts read, and saying so would repeat it.
+    unread_value_rows: set[int] = field(default_factory=set)
 
     @property
     def has_errors(self) -> bool:

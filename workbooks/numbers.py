@@ -18,6 +18,8 @@ _PLAIN = re.compile(r"([+-]?)(\d+)(?:,(\d+))?")
 _NUMERIC_LOOKING = re.compile(r"[+-]?[\d., ]*\d[\d., ]*")
 # A dot not followed by exactly three digits: ``1.5`` may mean 1.5 or 15 (typo of 1.500).
 _BAD_DOT = re.compile(r"\.(?!\d{3}(?!\d))")
+# ``1,600`` may mean 1,6 (Vietnamese decimal comma) or 1600 (English thousands comma).
+_COMMA_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
 
 
 def is_blank(raw: object) -> bool:
@@ -48,6 +50,8 @@ def parse_number(raw: object) -> tuple[float | None, str | None]:
     if m := _GROUPED.fullmatch(text):
         sign, whole, _, frac = m.groups()
         return _build(sign, whole.replace(".", "").replace(" ", ""), frac), None
+    if _COMMA_THOUSANDS.fullmatch(text):
+        return None, AMBIGUOUS_NUMBER
     if m := _PLAIN.fullmatch(text):
         sign, whole, frac = m.groups()
         return _build(sign, whole, frac), None

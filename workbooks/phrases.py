@@ -13,8 +13,10 @@ ACCEPTED_PERIOD_FORMS_VI = (
 
 _SEP = r"\s*(?:/|-|\bnam\b)\s*"  # "5/2019", "5 - 2019", "05 năm 2019"
 _MONTH = re.compile(rf"thang (\d{{1,2}}){_SEP}(\d{{4}})")
-_QUARTER = re.compile(rf"quy (iv|iii|ii|i|[1-4]){_SEP}(\d{{4}})")
-_HALF = re.compile(r"6 thang (?:(dau|cuoi) )?(?:nam\s*|/\s*)(\d{4})")
+_QUARTER = re.compile(rf"quy (iv|iii|ii|i|0?[1-4]){_SEP}(\d{{4}})")
+_HALF = re.compile(r"0?6 thang (?:(dau|cuoi) )?(?:nam\s*|/\s*)(\d{4})")
+# "Sơ kết 6 tháng đầu năm 2019", "Báo cáo tổng kết năm 2019": words a title puts first.
+_LEADING_WORDS = re.compile(r"^(?:(?:bao cao|so ket|tong ket|ket qua)\s+)+")
 _YEAR = re.compile(r"nam (\d{4})")
 _PHASE = re.compile(r"giai doan (\d{4})\s*[-–—]\s*(\d{4})")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
@@ -30,13 +32,14 @@ _DATE_LINE = re.compile(r"(?:[^,]{1,60},\s*)?ngay\s*[\d.…]*\s*thang\s*[\d.…]
 
 def parse_period_phrase(text: object) -> str | None:
     """The period code of a Vietnamese period phrase, or None when it is not one."""
-    key = fold(text).replace("–", "-").replace("—", "-")
+    key = fold(text).replace("–", "-").replace("—", "-").rstrip(". ")
+    key = _LEADING_WORDS.sub("", key)
     code = None
     if m := _MONTH.fullmatch(key):
         month = int(m[1])
         code = f"{m[2]}{month:02d}" if 1 <= month <= 12 else None
     elif m := _QUARTER.fullmatch(key):
-        quarter = _ROMAN.get(m[1]) or int(m[1])
+        quarter = _ROMAN.get(m[1]) or int(m[1])  # "II", "2" or "02"
         code = f"{m[2]}Q{quarter}"
     elif m := _HALF.fullmatch(key):
         code = f"{m[2]}S{2 if m[1] == 'cuoi' else 1}"

@@ -21,6 +21,7 @@ from reference.catalog import Catalog, DistrictMatch
 from reference.periods import Period, parse_period
 from reference.text import fold
 from workbooks.formulas import address, column_letters, sum_range, uncached_formulas
+from workbooks.hidden import hidden_columns, hidden_rows
 from workbooks.limits import (
     MAX_FILE_BYTES,
     Inspection,
@@ -36,7 +37,7 @@ from workbooks.long_layout import (
     old_template_problem,
     old_unit_message,
 )
-from workbooks.model import ERROR, ParsedWorkbook, Problem
+from workbooks.model import ERROR, WARNING, ParsedWorkbook, Problem
 from workbooks.numbers import (
     FORMULA_WITHOUT_VALUE,
     NOT_A_NUMBER,
@@ -174,6 +175,8 @@ class _Sheet:
         self.rows = rows
         self.formulas = formulas
         self.merged = merged or []
+        self.hidden_rows: set[int] = set()
+        self.hidden_columns: set[int] = set()
         last_formula_row = max((r for r, _ in formulas), default=-1)
         self.height = max(len(rows), last_formula_row + 1)
 
@@ -240,6 +243,8 @@ class _Columns:
     districts: list[tuple[int, str]] = field(default_factory=list)  # (column, district code)
     district_like: int = 0
     old_template: bool = False  # former districts after the reform: no total to check
+    unread: list[int] = field(default_factory=list)  # district-like columns not usable
+    headed: set[int] = field(default_factory=set)  # every column under a header or caption
 
 
 class _Reader:
@@ -249,12 +254,17 @@ class _Reader:
         self.today = today
         self.result = result
         self.period: Period | None = None
+        self.period_not_ended = False  # then district columns are not judged by the period
+        self._unseen: _Unseen | None = None  # what the rows of the table hide, while read
         self._district_headers: dict[str, tuple[str, str]] = {}  # code -> first (cell, text)
 
     # --- problems -----------------------------------------------------------
     def problem(self, rule: str, message: str, sheet: _Sheet | None = None, cell=None, **kw):
         name = sheet.name if sheet else None
         self.result.problems.append(Problem(ERROR, rule, message, name, cell, **kw))
+
+    def warn(self, rule: str, message: str, sheet: _Sheet, cell=None, **kw):
+        self.result.problems.append(Problem(WARNING, rule, message, sheet.name, cell, **kw))
 
     # --- file ----------------------------------------------------------------
     def run(self) -> None:
@@ -302,7 +312,7 @@ class _Reader:
             book = CalamineWorkbook.from_filelike(io.BytesIO(inspection.data))
         except Exception as exc:
             raise UnreadableFile(_unreadable_message(exc)) from exc
-        indicator = weak = task = None
+        tables, weak, task = [], None, None
         with book:
             for meta in book.sheets_metadata:
                 if meta.typ != SheetTypeEnum.WorkSheet:
@@ -321,45 +331,49 @@ class _Reader:
                 xml = inspection.sheet_xml.get(meta.name)
                 formulas = uncached_formulas(xml) if xml else {}
                 sheet = _Sheet(meta.name, rows, formulas, merged)
+                if xml:
+                    sheet.hidden_rows, sheet.hidden_columns = hidden_rows(xml), hidden_columns(xml)
                 r = _find_header(sheet, ("ma chi tieu",))
                 long = find_long_header(sheet.rows, HEADER_SEARCH_ROWS, _key) if r is None else None
-                if long is not None and indicator is None:
-                    indicator = (sheet, long, True)  # the long layout (section 3b)
+                if long is not None:
+                    tables.append((sheet, long, True))  # the long layout (section 3b)
                 elif r is not None:
                     if weak is None:
                         weak = (sheet, r, False)
-                    if indicator is None and any(
-                        _COLUMN_ROLES.get(_key(raw)) == "total" for raw in sheet.row(r)
-                    ):
-                        indicator = (sheet, r, False)
+                    if any(_COLUMN_ROLES.get(_key(raw)) == "total" for raw in sheet.row(r)):
+                        tables.append((sheet, r, False))
                 elif task is None:
                     r = _find_header(sheet, ("nhiem vu", "ket qua"), _TASK_ROLES)
                     task = (sheet, r) if r is not None else None
-                if indicator is not None and task is not None:
-                    break
-        return indicator or weak, task
+        return self._choose_table(tables) if tables else weak, task
+
+    def _choose_table(self, tables: list[tuple[_Sheet, int, bool]]) -> tuple[_Sheet, int, bool]:
+        """The indicator table when several sheets have one (an old copy kept in the file):
+        the one whose Kỳ báo cáo ends last, then the last sheet; the others are warned of."""
+
+        def rank(item: tuple[int, tuple[_Sheet, int, bool]]) -> tuple:
+            index, (sheet, r, _) = item
+            value = _metadata_fields(sheet, r).get("period", (None,))[0]
+            code = parse_period_phrase(value) if isinstance(value, str) else None
+            return (parse_period(code).end_date if code else date.min, index)
+
+        chosen = max(enumerate(tables), key=rank)[1] if len(tables) > 1 else tables[0]
+        for sheet, r, _ in tables:
+            if sheet is not chosen[0]:
+                self.warn(
+                    "extra_indicator_sheet",
+                    f"Tệp có nhiều trang tính chứa bảng chỉ tiêu. Trang “{sheet.name}” không "
+                    f"được đọc; số liệu được lấy từ trang “{chosen[0].name}” (trang có kỳ báo "
+                    "cáo muộn nhất, hoặc trang sau cùng). Nếu đọc nhầm trang, hãy xóa trang "
+                    "cũ rồi gửi lại.",
+                    sheet,
+                    address(r, 0),
+                )
+        return chosen
 
     # --- metadata ------------------------------------------------------------
     def _read_metadata(self, sheet: _Sheet, header_row: int) -> None:
-        found: dict[str, tuple] = {}  # field -> (value, value cell, label cell)
-        for r in range(header_row):
-            row = sheet.row(r)
-            for c, raw in enumerate(row):
-                if not isinstance(raw, str) or not raw.strip():
-                    continue
-                label, colon, after = raw.partition(":")
-                key = _LABELS.get(_key(label)) if len(label) < HEADER_TEXT_MAX else None
-                if key is None or key in found:
-                    continue
-                value, where = None, address(r, c)
-                if colon and after.strip():
-                    value = after.strip()
-                else:
-                    for cc in range(c + 1, len(row)):
-                        if not is_blank(row[cc]):
-                            value, where = row[cc], address(r, cc)
-                            break
-                found[key] = (value, where, address(r, c))
+        found = _metadata_fields(sheet, header_row)
         self._read_period(sheet, found.get("period"))
         self._read_agency(sheet, found.get("agency"))
         if "report_date" in found:
@@ -392,6 +406,7 @@ class _Reader:
         self.period = period
         self.result.period_code = code
         if period.end_date >= self.today:
+            self.period_not_ended = True
             self.problem(
                 "bad_period",
                 f"Ô {cell}: kỳ báo cáo “{period.label_vi}” chưa kết thúc (kết thúc ngày "
@@ -419,12 +434,21 @@ class _Reader:
             self.problem(
                 "unknown_agency",
                 f"Ô {cell}: đơn vị báo cáo {_quote(value)} không có trong danh mục các cơ quan "
-                f"thành viên. Hãy ghi đúng tên đầy đủ của đơn vị, ví dụ: {example}.",
+                f"thành viên. {self._agency_hint(describe_raw(value), on)}",
                 sheet,
                 cell,
             )
             return
         self.result.agency_code = agency.code
+
+    def _agency_hint(self, text: str, on: date) -> str:
+        """The closest agency's name, else every agency's name: never one fixed example."""
+        closest = self.catalog.closest_agency(text, on)
+        if closest is not None:
+            return f"Có phải là “{closest.name}”? Hãy ghi đúng tên đầy đủ của đơn vị."
+        names = "; ".join(f"{a.name} ({a.code})" for a in self.catalog.agencies.values()
+                          if a.valid_from <= on <= (a.valid_to or on))  # fmt: skip
+        return f"Hãy ghi đúng tên đầy đủ của một đơn vị trong danh mục: {names}."
 
     # --- indicator table ----------------------------------------------------
     def _read_indicators(self, sheet: _Sheet, header_row: int) -> None:
@@ -474,6 +498,7 @@ class _Reader:
                 role, r, text = None, h, top
             else:
                 continue
+            cols.headed.add(c)
             if role == "stt" or role == "caption":
                 continue
             if role is not None:
@@ -483,6 +508,9 @@ class _Reader:
             cols.district_like += 1
             pending.append((r, c, describe_raw(text)))
         self._district_columns(sheet, cols, pending)
+        for (r1, c1), (r2, c2) in sheet.merged:  # a header merged over several columns
+            if r1 <= cols.data_start - 1 and r2 >= h and (r1, c1) != (r2, c2):
+                cols.headed.update(range(c1, c2 + 1))
         return cols
 
     def _district_columns(self, sheet: _Sheet, cols: _Columns, pending: list) -> None:
@@ -515,9 +543,12 @@ class _Reader:
         return cache[key]
 
     def _match_district(self, text: str) -> DistrictMatch:
+        # A period not yet ended is most often a typo of the year: its district columns
+        # are matched without it, so that one bad_period is the only error it causes.
+        period = None if self.period_not_ended else self.period
         return self._cached(
-            ("district", text, self.period),
-            lambda: self.catalog.match_district(text, self.period),
+            ("district", text, period),
+            lambda: self.catalog.match_district(text, period),
         )
 
     def _district_column(self, sheet: _Sheet, cols: _Columns, r: int, c: int, text: str) -> None:
@@ -527,9 +558,13 @@ class _Reader:
             first = self._district_headers.setdefault(match.district.code, (cell, text))
             if first != (cell, text):
                 self._duplicate_district(sheet, cell, text, first, match.district)
+                cols.unread.append(c)  # its values are not read: no total_mismatch for it
                 return
             cols.districts.append((c, match.district.code))
+            if match.former_vi:
+                self._warn_former_district(sheet, cell, text, match)
             return
+        cols.unread.append(c)
         if match.reason_vi:
             label = self.period.label_vi if self.period else ""
             message = (
@@ -544,6 +579,19 @@ class _Reader:
                 "hoặc xóa cột này nếu không dùng."
             )
         self.problem("unknown_district", message, sheet, cell)
+
+    def _warn_former_district(self, sheet: _Sheet, cell: str, text: str, match) -> None:
+        district = match.district
+        label = self.period.label_vi if self.period else ""
+        self.warn(
+            "district_renamed",
+            f"Ô {cell}: cột “{text}”: {match.former_vi}, nên số liệu của cột này được tính "
+            f"cho {district.district_type} {district.name} (kỳ báo cáo “{label}”). Hãy sửa "
+            f"tiêu đề cột thành “{district.district_type} {district.name}”.",
+            sheet,
+            cell,
+            district_code=district.code,
+        )
 
     def _duplicate_district(self, sheet: _Sheet, cell: str, text: str, first: tuple, district):
         """Two columns of one district: which one counts would be a guess, so none does."""
@@ -565,6 +613,7 @@ class _Reader:
             parts.append((cols.province, "province", self.catalog.province_member().code))
         if cols.total is not None and not cols.old_template:
             parts.append((cols.total, "total", None))
+        self._unseen = _Unseen([c for c, _, _ in parts], sheet.merged)
         formula_rows = {r for r, _ in sheet.formulas}
         name_of_sheet = sheet.name
         for r in range(cols.data_start, sheet.height):
@@ -574,12 +623,18 @@ class _Reader:
                 continue
             if isinstance(first, str) and is_footer(first):
                 break
+            if any(_key(raw) == "ma chi tieu" for raw in row):
+                self._second_table(sheet, r, row)
+                break
             code_text = sheet.text(r, cols.code)
             if code_text is None:
                 continue  # a section heading such as "I. Công tác tuyên truyền"
             code = code_text.upper()
+            self._note_unseen(sheet, cols, r, row, code)
             name, unit = sheet.text(r, cols.name), sheet.text(r, cols.unit)
             note = sheet.text(r, cols.note)
+            if any(not is_blank(sheet.get(r, c)) for c in cols.unread):
+                self.result.unread_value_rows.add(r + 1)
             factor = self._unit_factor(sheet, r, cols, code, unit)
             for c, role, district in parts:
                 raw, value, rule = sheet.read(r, c)
@@ -591,6 +646,7 @@ class _Reader:
                     (name_of_sheet, address(r, c), r + 1, code, name, role, district, raw, value,
                      rule, unit, note)
                 )  # fmt: skip
+        self._report_unseen(sheet, cols)
 
     def _unit_factor(self, sheet, r: int, cols: _Columns, code: str, unit: str | None) -> float:
         indicator = self.catalog.indicators.get(code)
@@ -612,6 +668,84 @@ class _Reader:
             indicator_code=code,
         )
         return 1.0
+
+    # --- what a reader of the sheet would not see or could misread -----------------
+    def _note_unseen(self, sheet: _Sheet, cols: _Columns, r: int, row: list, code: str) -> None:
+        """Collect, for one indicator row, values that would be dropped or misread silently:
+        in a column without a header, in a hidden row or column, in merged value cells."""
+        unseen = self._unseen
+        for c, raw in enumerate(row):
+            if c not in cols.headed and not is_blank(raw):
+                unseen.unlabelled.setdefault(c, []).append(address(r, c))
+        filled = [c for c in unseen.value_columns if not is_blank(sheet.get(r, c))]
+        if filled and r in sheet.hidden_rows:
+            unseen.hidden_rows.append((r, code))
+        for c in filled:
+            if c in sheet.hidden_columns:
+                unseen.hidden_columns.setdefault(c, []).append(address(r, c))
+        for (r1, c1), (r2, c2) in unseen.merged_from.get(r, ()):
+            covered = sum(c1 <= c <= c2 for c in unseen.value_columns) * (r2 - r1 + 1)
+            if covered > 1 and c1 in unseen.value_columns and not is_blank(sheet.get(r, c1)):
+                span = f"{address(r1, c1)}:{address(r2, c2)}"
+                self.problem(
+                    "merged_value_cells",
+                    f"Ô {address(r1, c1)}: các ô {span} được gộp (Merge) qua nhiều ô số liệu "
+                    "nên không biết số liệu thuộc huyện, thành phố hay chỉ tiêu nào. Hãy bỏ gộp "
+                    "ô (Unmerge Cells) và ghi số liệu vào từng ô.",
+                    sheet,
+                    address(r1, c1),
+                    indicator_code=code,
+                )
+
+    def _report_unseen(self, sheet: _Sheet, cols: _Columns) -> None:
+        unseen = self._unseen
+        for c, cells in sorted(unseen.unlabelled.items()):
+            letter = column_letters(c + 1)
+            self.warn(
+                "value_without_header",
+                f"Ô {cells[0]}: cột {letter} có số liệu ({_cell_list(cells)}) nhưng không có "
+                f"tiêu đề ở dòng {cols.header_row + 1} nên số liệu của cột không được đọc. Hãy "
+                "ghi tiêu đề cột (tên huyện, thành phố) hoặc chuyển số liệu vào đúng cột.",
+                sheet,
+                cells[0],
+            )
+        for r, code in unseen.hidden_rows:
+            cell = address(r, cols.code)
+            self.warn(
+                "hidden_values",
+                f"Ô {cell}: dòng {r + 1} (chỉ tiêu {code}) đang bị ẩn nhưng có số liệu; số liệu "
+                "này vẫn được đọc và tính vào báo cáo. Hãy bỏ ẩn dòng (Unhide) để kiểm tra, "
+                "hoặc xóa số liệu nếu không dùng.",
+                sheet,
+                cell,
+                indicator_code=code,
+            )
+        for c, cells in sorted(unseen.hidden_columns.items()):
+            self.warn(
+                "hidden_values",
+                f"Ô {cells[0]}: cột {column_letters(c + 1)} đang bị ẩn nhưng có số liệu "
+                f"({_cell_list(cells)}); số liệu này vẫn được đọc và tính vào báo cáo. Hãy bỏ "
+                "ẩn cột (Unhide) để kiểm tra, hoặc xóa số liệu nếu không dùng.",
+                sheet,
+                cells[0],
+            )
+
+    def _second_table(self, sheet: _Sheet, r: int, row: list) -> None:
+        """A second ``Mã chỉ tiêu`` header below the table: its rows are not read, and an
+        error says so when they hold values (a blank copy of the template is harmless)."""
+        c = next(c for c, raw in enumerate(row) if _key(raw) == "ma chi tieu")
+        below = range(r + 1, sheet.height)
+        if not any(not is_blank(sheet.get(rr, cc)) for rr in below
+                   for cc in self._unseen.value_columns):  # fmt: skip
+            return
+        self.problem(
+            "extra_table",
+            f"Ô {address(r, c)}: có bảng chỉ tiêu thứ hai bắt đầu từ dòng {r + 1}. Mỗi tệp chỉ "
+            "có một bảng chỉ tiêu: hãy chuyển các dòng của bảng này vào bảng thứ nhất (hoặc "
+            "xóa bảng thừa) rồi gửi lại.",
+            sheet,
+            address(r, c),
+        )
 
     # --- task sheet ------------------------------------------------------------
     def _read_tasks(self, sheet: _Sheet, h: int) -> None:
@@ -698,6 +832,52 @@ class _Reader:
                 extra = f"Thời hạn: {field_text['deadline']}"
                 note = f"{extra}; {note}" if note else extra
         return text, kind, status, lead, deadline, note
+
+
+@dataclass
+class _Unseen:
+    """What ``_note_unseen`` collects over the rows of one indicator table."""
+
+    value_columns: list[int]
+    merged: list
+    unlabelled: dict[int, list[str]] = field(default_factory=dict)  # column -> cells
+    hidden_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, code)
+    hidden_columns: dict[int, list[str]] = field(default_factory=dict)  # column -> cells
+    merged_from: dict[int, list] = field(default_factory=dict)  # first row -> merged ranges
+
+    def __post_init__(self) -> None:
+        for (r1, c1), (r2, c2) in self.merged:
+            if (r1, c1) != (r2, c2):
+                self.merged_from.setdefault(r1, []).append(((r1, c1), (r2, c2)))
+
+
+def _cell_list(cells: list[str], shown: int = 5) -> str:
+    more = f" và {len(cells) - shown} ô khác" if len(cells) > shown else ""
+    return ", ".join(cells[:shown]) + more
+
+
+def _metadata_fields(sheet: _Sheet, header_row: int) -> dict[str, tuple]:
+    """Each label found above the header: field -> (value, value cell, label cell)."""
+    found: dict[str, tuple] = {}
+    for r in range(header_row):
+        row = sheet.row(r)
+        for c, raw in enumerate(row):
+            if not isinstance(raw, str) or not raw.strip():
+                continue
+            label, colon, after = raw.partition(":")
+            key = _LABELS.get(_key(label)) if len(label) < HEADER_TEXT_MAX else None
+            if key is None or key in found:
+                continue
+            value, where = None, address(r, c)
+            if colon and after.strip():
+                value = after.strip()
+            else:
+                for cc in range(c + 1, len(row)):
+                    if not is_blank(row[cc]):
+                        value, where = row[cc], address(r, cc)
+                        break
+            found[key] = (value, where, address(r, c))
+    return found
 
 
 def _find_header(sheet: _Sheet, needed: tuple[str, ...], roles: dict | None = None) -> int | None:

@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 import click
 
 from alerts import PendingDelivery, pending
-from orchestration.instance import REFRESH_JOB_NAME, newest_run_sqlite, sqlite_run_storage
+from orchestration.instance import (
+    REFRESH_JOB_NAME,
+    newest_run_sqlite,
+    run_pids_sqlite,
+    sqlite_run_storage,
+)
 from orchestration.options import home_option
 from orchestration.output import output_options, render
 from warehouse.home import Home
@@ -86,9 +91,14 @@ def _last_dagster_run(home: Home) -> dict | None:
             run = newest_run_sqlite(runs_db, REFRESH_JOB_NAME)
         except Exception as error:  # noqa: BLE001 - a corrupt file: say so, go on
             return {"status": "unknown", "error": f"{type(error).__name__}: {error}"}
-        return run and {
+        if run is None:
+            return None
+        state = run["status"]
+        pids = run_pids_sqlite(folder, run["run_id"]) if state in RUNNING_STATES else []
+        return {
             "run_id": run["run_id"],
-            "status": run["status"],
+            "status": ABANDONED if _abandoned(pids, home) else state,
+            "recorded_status": state,
             "started_at": _moment(run["start_time"]),
             "ended_at": _moment(run["end_time"]),
         }
@@ -98,7 +108,7 @@ def _last_dagster_run(home: Home) -> dict | None:
         with DagsterInstance.from_config(str(home.dagster_home)) as instance:
             records = instance.get_run_records(RunsFilter(job_name=REFRESH_JOB_NAME), limit=1)
             state = records[0].dagster_run.status.value if records else None
-            if state in RUNNING_STATES and _abandoned(instance, records[0].dagster_run, home):
+            if state in RUNNING_STATES and _abandoned(_run_pids(instance, records[0]), home):
                 state = ABANDONED
     except Exception as error:  # noqa: BLE001 - e.g. its PostgreSQL is down: say so, go on
         return {"status": "unknown", "error": f"{type(error).__name__}: {error}"}
@@ -114,12 +124,16 @@ def _last_dagster_run(home: Home) -> dict | None:
     }
 
 
-def _abandoned(instance, run, home: Home) -> bool:
+def _run_pids(instance, record) -> list[int]:
+    """The process ids in a run's newest events, newest first (any storage)."""
+    events = instance.get_records_for_run(record.dagster_run.run_id, limit=20, ascending=False)
+    return [e.event_log_entry.dagster_event.pid for e in events.records
+            if e.event_log_entry.dagster_event and e.event_log_entry.dagster_event.pid]  # fmt: skip
+
+
+def _abandoned(pids: list[int], home: Home) -> bool:
     """A run recorded as running whose process is gone and whose refresh lock is free:
     it was killed (SIGKILL, power loss) before it could record its end."""
-    events = instance.get_records_for_run(run.run_id, limit=20, ascending=False).records
-    pids = [e.event_log_entry.dagster_event.pid for e in events
-            if e.event_log_entry.dagster_event and e.event_log_entry.dagster_event.pid]  # fmt: skip
     if not pids or _process_alive(pids[0]):
         return False
     return not _refresh_lock_held(home)

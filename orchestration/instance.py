@@ -1,6 +1,7 @@
 """The Dagster instance folder under CHITIEU_HOME, shared by `chitieu run`, `ui` and `status`."""
 
 import fcntl
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -65,3 +66,15 @@ def newest_run_sqlite(runs_db: Path, job_name: str) -> dict | None:
     if row is None:
         return None
     return dict(zip(("run_id", "status", "start_time", "end_time"), row, strict=True))
+
+
+def run_pids_sqlite(dagster_home: Path, run_id: str) -> list[int]:
+    """The process ids in a run's newest events (default local storage), newest first."""
+    events_db = dagster_home / "history" / "runs" / f"{run_id}.db"
+    if not events_db.exists():
+        return []
+    uri = f"file:{events_db}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=10)) as con:
+        rows = con.execute("SELECT event FROM event_logs ORDER BY id DESC LIMIT 20").fetchall()
+    events = [json.loads(event).get("dagster_event") or {} for (event,) in rows]
+    return [event["pid"] for event in events if event.get("pid")]

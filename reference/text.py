@@ -3,7 +3,7 @@
 import math
 import re
 import unicodedata
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 _SPACES = re.compile(r"\s+")
 
@@ -26,8 +26,12 @@ def fold(text: object) -> str:
 def vn_number(value: float, decimals: int = 6) -> str:
     """A number written the Vietnamese way: ``45.000``, ``7.150,5`` (dots group thousands,
     a comma marks decimals; at most ``decimals`` decimals, rounded half up)."""
+    if not math.isfinite(value):
+        return str(value)
     step = Decimal(1).scaleb(-decimals)
-    rounded = Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP)
+    with localcontext() as context:
+        context.prec = 400  # every digit of any float (1e308) and its decimals
+        rounded = Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP)
     whole, _, fraction = f"{rounded:f}".partition(".")
     fraction = fraction.rstrip("0")
     grouped = f"{int(whole):,}".replace(",", ".")

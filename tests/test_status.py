@@ -120,6 +120,7 @@ def test_the_run_read_without_dagster_is_dagsters_newest(demo_copy: Path) -> Non
     assert _last_dagster_run(home) == {
         "run_id": record.dagster_run.run_id,
         "status": record.dagster_run.status.value,
+        "recorded_status": record.dagster_run.status.value,
         "started_at": _moment(record.start_time),
         "ended_at": _moment(record.end_time),
     }

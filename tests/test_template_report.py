@@ -283,6 +283,7 @@ def test_money_and_exact_counts():
     assert vn_number(1_234_567.25, 1) == "1.234.567,3"  # half up, not half to even
     assert vn_number(7_150.5) == "7.150,5" and vn_number(45_000) == "45.000"
     assert fmt_vn(0.125) == "0,13" and fmt_vn(None) == "(trống)"
+    assert vn_number(1e20) == "100.000.000.000.000.000.000"  # beyond 28 digits with decimals
 
 
 def test_change_and_task_words():

@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 
 import assets.ingest
-import assets.quality
 import expectations.validate
 import warehouse.inbox
 import warehouse.load
+import workbooks.feedback
 from reference import load_catalog
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
@@ -130,7 +130,7 @@ STAGES = {
         "processing_error",
     ),
     "feedback": (
-        assets.quality,
+        workbooks.feedback,  # assets.quality imports it when it writes
         "write_feedback_batch",
         lambda jobs, *a, **k: jobs,
         "processing_error",

@@ -1,19 +1,22 @@
 """``python -m sample DIR``: write the sample submissions to DIR."""
 
-import sys
+import argparse
 from pathlib import Path
 
 from sample.generate import generate_sample
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m sample DIR", file=sys.stderr)
-        return 2
-    for path in generate_sample(Path(argv[0])):
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sample",
+        description="Write the bundled sample submissions (the files `chitieu demo` loads).",
+    )
+    parser.add_argument("folder", type=Path, help="where to write the workbooks")
+    args = parser.parse_args(argv)
+    for path in generate_sample(args.folder):
         print(path)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main())

@@ -38,9 +38,9 @@ def sql_examples() -> list[tuple[str, str | None]]:
 
 
 def shell_examples() -> list[tuple[str, str | None]]:
-    """The quoted query of every `chitieu sql "..."` in ```sh blocks of both documents."""
+    """The quoted query of every `chitieu sql "..."` in ```sh blocks of the README and docs."""
     examples = []
-    for path in (ANALYSTS, README):
+    for path in (README, *sorted((ROOT / "docs").glob("*.md"))):
         for body in blocks(path, "sh"):
             for option, query in SHELL_SQL.findall(body):
                 as_of = option.split()[-1] if option.strip() else None

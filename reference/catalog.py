@@ -305,7 +305,9 @@ def _optional_rows(folder: Path, name: str) -> list[dict[str, str]]:
     return _rows(folder, name) if (folder / name).exists() else []
 
 
-def _commune(r: dict[str, str]) -> District:
+def _unit(r: dict[str, str]) -> District:
+    """A row of ``districts.csv`` or ``communes.csv`` (whose extra columns a district lacks)."""
+    level = r.get("unit_level") or ("province" if r["district_type"] == "cấp tỉnh" else "district")
     return District(
         r["district_code"],
         r["district_name"],
@@ -313,14 +315,14 @@ def _commune(r: dict[str, str]) -> District:
         r["province_code"],
         _date(r["valid_from"], _FAR_PAST),
         _date(r["valid_to"], _FAR_FUTURE) if r["valid_to"] else None,
-        "",
-        r["unit_level"],
-        r["former_province_code"] or None,
-        r["former_district_code"] or None,
-        tuple(c for c in r["former_district_codes"].split(";") if c),
-        r["spans_former_districts"].lower() == "true",
-        r["rollup_former_district_code"] or None,
-        r["full_name"],
+        r.get("change_note_vi", ""),
+        level,
+        r.get("former_province_code") or None,
+        r.get("former_district_code") or None,
+        tuple(c for c in r.get("former_district_codes", "").split(";") if c),
+        r.get("spans_former_districts", "").lower() == "true",
+        r.get("rollup_former_district_code") or None,
+        r.get("full_name", ""),
     )
 
 
@@ -367,20 +369,8 @@ def _load_catalog(folder: str) -> Catalog:
                 _date(r["valid_to"], _FAR_FUTURE),
             )
         )
-    districts = [
-        District(
-            r["district_code"],
-            r["district_name"],
-            r["district_type"],
-            r["province_code"],
-            _date(r["valid_from"], _FAR_PAST),
-            _date(r["valid_to"], _FAR_FUTURE) if r["valid_to"] else None,
-            r["change_note_vi"],
-            r.get("unit_level") or ("province" if r["district_type"] == "cấp tỉnh" else "district"),
-        )
-        for r in _rows(path, "districts.csv")
-    ]
-    districts += [_commune(r) for r in _optional_rows(path, "communes.csv")]
+    districts = [_unit(r) for r in _rows(path, "districts.csv")]
+    districts += [_unit(r) for r in _optional_rows(path, "communes.csv")]
     unit_crosswalk = _optional_rows(path, "unit_crosswalk.csv")
     indicators = {
         r["indicator_code"]: Indicator(

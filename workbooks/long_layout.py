@@ -24,7 +24,6 @@ from reference.text import fold
 from workbooks.formulas import address
 from workbooks.model import WARNING, Problem
 from workbooks.numbers import describe_raw, is_blank, parse_number
-from workbooks.phrases import is_footer
 
 if TYPE_CHECKING:  # the reader passes itself in; no import cycle at run time
     from workbooks.reader import _Reader, _Sheet
@@ -313,14 +312,7 @@ class LongTable:
         sheet, layout = self.sheet, self.layout
         province, named = [], []
         total_row = None
-        formula_rows = {r for r, _ in sheet.formulas}
-        for r in range(layout.data_start, sheet.height):
-            row = sheet.row(r)
-            first = next((raw for raw in row if not is_blank(raw)), None)
-            if first is None and r not in formula_rows:
-                continue
-            if isinstance(first, str) and is_footer(first):
-                break
+        for r, _ in sheet.table_rows(layout.data_start):
             name, gso = sheet.text(r, layout.name), sheet.text(r, layout.gso)
             key = _key(name)
             if key in TOTAL_NAMES and gso is None:

@@ -10,6 +10,7 @@ are found in the worksheet XML by ``workbooks.formulas``; hostile files are refu
 import io
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -189,6 +190,19 @@ class _Sheet:
 
     def row(self, r: int) -> list:
         return self.rows[r] if r < len(self.rows) else []
+
+    def table_rows(self, start: int) -> Iterator[tuple[int, list]]:
+        """The rows of a table from ``start``: blank rows (without a formula) skipped, up to
+        the end of the sheet or a footer (``Người lập biểu``, a date line...)."""
+        formula_rows = {r for r, _ in self.formulas}
+        for r in range(start, self.height):
+            row = self.row(r)
+            first = next((raw for raw in row if not is_blank(raw)), None)
+            if first is None and r not in formula_rows:
+                continue
+            if isinstance(first, str) and is_footer(first):
+                return
+            yield r, row
 
     def text(self, r: int, c: int | None) -> str | None:
         """The cell as stripped text, None when empty or when there is no such column."""
@@ -614,15 +628,8 @@ class _Reader:
         if cols.total is not None and not cols.old_template:
             parts.append((cols.total, "total", None))
         self._unseen = _Unseen([c for c, _, _ in parts], sheet.merged)
-        formula_rows = {r for r, _ in sheet.formulas}
         name_of_sheet = sheet.name
-        for r in range(cols.data_start, sheet.height):
-            row = sheet.row(r)
-            first = next((raw for raw in row if not is_blank(raw)), None)
-            if first is None and r not in formula_rows:
-                continue
-            if isinstance(first, str) and is_footer(first):
-                break
+        for r, row in sheet.table_rows(cols.data_start):
             if any(_key(raw) == "ma chi tieu" for raw in row):
                 self._second_table(sheet, r, row)
                 break

@@ -2,6 +2,7 @@
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -23,3 +24,14 @@ def sql_rows(home: Path, query: str) -> list[dict]:
     result = invoke(home, "sql", query, "--format", "json")
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
+
+
+def patch_zip(path: Path, member: str, change) -> None:
+    """Rewrite one member of a saved .xlsx or .ods with ``change(text) -> text``."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(info, zin.read(info)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            if info.filename == member:
+                data = change(data.decode("utf-8")).encode("utf-8")
+            zout.writestr(info, data)

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from reference import load_catalog
 from tests.factories import make_submission
-from tests.helpers import invoke
+from tests.helpers import invoke, patch_zip
 from tests.robustness import PROJECT, env_for, new_home, sample_inbox, start_run
 from tests.servers import free_port
 from tests.test_crash import events_of, run_dbs
@@ -93,16 +92,6 @@ def peak_rss_mb() -> float:
 
 
 MAX_GROWTH_MB = 300  # calamine's grid of 65536 x 256 cells alone takes about 1 GB
-
-
-def patch_zip(path: Path, member: str, change) -> None:
-    with zipfile.ZipFile(path) as zin:
-        items = [(info, zin.read(info)) for info in zin.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info, data in items:
-            if info.filename == member:
-                data = change(data.decode("utf-8")).encode("utf-8")
-            zout.writestr(info, data)
 
 
 def ods_submission(tmp_path: Path) -> Path:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reference.catalog import load_catalog
+from tests.helpers import patch_zip
 from workbooks.model import TASK_COLUMNS, VALUE_COLUMNS, ParsedWorkbook
 from workbooks.reader import read_workbook
 
@@ -85,17 +86,6 @@ def values(result: ParsedWorkbook) -> dict[tuple, dict]:
 
 def rules(result: ParsedWorkbook) -> list[tuple]:
     return [(p.rule, p.cell) for p in result.problems]
-
-
-def patch_xlsx(path: Path, member: str, change) -> None:
-    """Rewrite one member of a saved .xlsx with ``change(text) -> text``."""
-    with zipfile.ZipFile(path) as zin:
-        items = [(info, zin.read(info)) for info in zin.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info, data in items:
-            if info.filename == member:
-                data = change(data.decode("utf-8")).encode("utf-8")
-            zout.writestr(info.filename, data)
 
 
 def nfd(text: str) -> str:
@@ -358,7 +348,7 @@ def test_cached_formula_value_is_used(tmp_path):
         xml = xml.replace("<f>E10*100</f><v />", "<f>E10*100</f><v>77</v>")
         return xml.replace("<f>SUM(E11:H11)</f><v />", "<f>SUM(E11:H11)</f><v>99</v>")
 
-    patch_xlsx(path, "xl/worksheets/sheet1.xml", cache)
+    patch_zip(path, "xl/worksheets/sheet1.xml", cache)
     v = values(read(path))
     total = v[("TT_HOI_NGHI", "total", None)]
     assert (total["value"], total["parse_rule"]) == (77.0, None)
@@ -377,7 +367,7 @@ def test_shared_sum_formula_without_cache_is_shifted_and_computed(tmp_path):
         )
         return xml.replace("<f>SUM(E11:H11)</f>", '<f t="shared" si="0"/>')
 
-    patch_xlsx(path, "xl/worksheets/sheet1.xml", share)
+    patch_zip(path, "xl/worksheets/sheet1.xml", share)
     v = values(read(path))
     assert v[("TT_HOI_NGHI", "total", None)]["value"] == 3.0
     assert v[("TT_LUOT_NGUOI", "total", None)]["value"] == 18.0
@@ -622,7 +612,7 @@ def test_zip_bomb_with_lying_central_directory(tmp_path):
 
 def test_sheet_with_a_million_rows_declared(tmp_path):
     path = book(tmp_path)
-    patch_xlsx(
+    patch_zip(
         path,
         "xl/worksheets/sheet1.xml",
         lambda xml: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:J1000000"', xml),
@@ -636,7 +626,7 @@ def test_sheet_with_a_cell_in_row_one_million(tmp_path):
     wb = openpyxl.load_workbook(path)
     wb.active.cell(1_000_000, 1, "x")
     wb.save(path)
-    patch_xlsx(  # hide it from <dimension>, as a hostile file would
+    patch_zip(  # hide it from <dimension>, as a hostile file would
         path,
         "xl/worksheets/sheet1.xml",
         lambda xml: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:J11"', xml),

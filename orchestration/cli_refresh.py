@@ -8,8 +8,7 @@ from orchestration.options import home_option, today_option
 from orchestration.runner import RefreshSummary, run_refresh
 from reference.text import fmt_vn
 from warehouse.home import Home
-
-STATUSES = ("accepted", "rejected", "superseded", "duplicate")
+from warehouse.load import STATUSES
 
 
 def print_summary(summary: RefreshSummary) -> None:

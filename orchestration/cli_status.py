@@ -19,9 +19,9 @@ from orchestration.options import home_option
 from orchestration.output import output_options, render
 from warehouse.home import Home
 from warehouse.inbox import LOCAL_TZ
+from warehouse.load import STATUSES
 from warehouse.store import connect_readonly
 
-STATUSES = ("accepted", "rejected", "superseded", "duplicate")
 RUNNING_STATES = ("STARTED", "STARTING")
 ABANDONED = "ABANDONED"  # shown for a run killed while running (still STARTED in Dagster)
 ALERT_COLUMNS = ("alert_id", "channel", "kind", "file_name", "agency_code", "period_code")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded", "duplicate"
+STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE)  # every status of etl_submission
 RECEIVED_STEP = timedelta(microseconds=1)  # the least step of the received order
 
 

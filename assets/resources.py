@@ -25,10 +25,14 @@ class ProjectResource(ConfigurableResource):
 
     home: str = ""
     today: str = ""  # ISO date that counts as "today" for period checks; empty = real today
+    _home: Home | None = PrivateAttr(default=None)
 
     @property
     def paths(self) -> Home:
-        return Home.from_env(self.home or None).ensure()
+        """The project's home; its folders are made on the first read, not on every one."""
+        if self._home is None:
+            self._home = Home.from_env(self.home or None).ensure()
+        return self._home
 
     @property
     def catalog(self) -> Catalog:
@@ -59,13 +63,17 @@ class RefreshResource(ProjectResource):
                 staged.discard()
                 self._staged = None
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A connection to this run's private copy of the warehouse."""
+    def _run_copy(self) -> StagedWarehouse:
         if self._staged is None:
             raise RuntimeError("the refresh resource is not set up for a run")
-        if not self._staged.prepared:
-            self._staged.prepare()
-        return self._staged.connect()
+        return self._staged
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A connection to this run's private copy of the warehouse."""
+        staged = self._run_copy()
+        if not staged.prepared:
+            staged.prepare()
+        return staged.connect()
 
     def read(self) -> duckdb.DuckDBPyConnection:
         """A connection for reading only: the live warehouse while no copy is needed yet.
@@ -79,5 +87,5 @@ class RefreshResource(ProjectResource):
         return self.connect()
 
     def publish(self) -> None:
-        self._staged.publish()
+        self._run_copy().publish()
         record_reference(self.paths, self._reference)

@@ -12,7 +12,6 @@ from alerts.outbox import (
     deliver,
     enqueue,
     pending,
-    retry_abandoned,
 )
 from alerts.settings import EXAMPLE_SETTINGS, AlertSettings, SettingsError, load_settings
 
@@ -31,5 +30,4 @@ __all__ = [
     "enqueue",
     "load_settings",
     "pending",
-    "retry_abandoned",
 ]

@@ -9,6 +9,7 @@ that finds it due, until ``max_attempts``. Nothing here raises on a delivery fai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -45,6 +46,10 @@ CREATE TABLE IF NOT EXISTS delivery (
     last_error      TEXT,
     note            TEXT,
     PRIMARY KEY (alert_id, channel)
+);
+CREATE TABLE IF NOT EXISTS outbox_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -154,6 +159,8 @@ def deliver(
             report.enqueued = _enqueue(con, alerts, moment)
             channels = active_channels(settings, Path(home) / ALERTS_DIR)
             _route(con, channels, moment, routed=settings is not None)
+            if settings is not None:
+                _revive_when_settings_change(con, settings, moment)
             _attempt_due(con, channels, settings or AlertSettings(), moment, report)
             _count(con, report)
     except Exception as exc:  # noqa: BLE001 - an unusable outbox is reported, never raised
@@ -333,15 +340,25 @@ def _pending(alert_id, channel, payload, attempts, next_at, last_error) -> Pendi
     )
 
 
-def retry_abandoned(home: Path, now: datetime | None = None) -> int:
-    """Make pairs that reached max_attempts due again (e.g. after fixing the settings)."""
-    path = outbox_path(home)
-    if not path.is_file():
-        return 0
-    with _open(path) as con, _transaction(con):
+def _revive_when_settings_change(
+    con: sqlite3.Connection, settings: AlertSettings, moment: datetime
+) -> int:
+    """Deliveries given up (max_attempts reached) become due again once the settings
+    change: a fixed server name or password deserves another try. Returns how many."""
+    fingerprint = hashlib.sha256(repr(settings).encode()).hexdigest()
+    row = con.execute("SELECT value FROM outbox_meta WHERE key = 'settings'").fetchone()
+    with _transaction(con):
+        con.execute(
+            "INSERT OR REPLACE INTO outbox_meta (key, value) VALUES ('settings', ?)",
+            (fingerprint,),
+        )
+        if row is None or row[0] == fingerprint:
+            return 0
         cursor = con.execute(
             "UPDATE delivery SET attempts = 0, next_attempt_at = ?"
             " WHERE delivered_at IS NULL AND next_attempt_at IS NULL",
-            (stamp(now or datetime.now(UTC)),),
+            (stamp(moment),),
         )
-        return cursor.rowcount
+    if cursor.rowcount:
+        log.info("alert settings changed: %d abandoned deliveries due again", cursor.rowcount)
+    return cursor.rowcount

@@ -22,7 +22,6 @@ from alerts import (
     deliver,
     load_settings,
     pending,
-    retry_abandoned,
 )
 from alerts.channels import XLSX_SUBTYPE
 from alerts.settings import parse_settings
@@ -331,9 +330,11 @@ def test_backoff_grows_and_max_attempts_is_respected(
     assert final.channels["webhook"].failed == 0 and final.channels["webhook"].abandoned == 1
     assert len(web.posts) == 4 and not final.ok
 
-    web.status = 204
-    assert retry_abandoned(home, now=T0 + timedelta(days=30)) == 1
-    revived = deliver([], home, settings, now=T0 + timedelta(days=30))
+    web.status = 204  # the receiver is fixed, but the same settings do not try again
+    same = deliver([], home, settings, now=T0 + timedelta(days=31))
+    assert same.channels["webhook"].abandoned == 1 and len(web.posts) == 4
+    fixed = replace(settings, max_attempts=5)  # changed settings: given-up deliveries retried
+    revived = deliver([], home, fixed, now=T0 + timedelta(days=31))
     assert revived.channels["webhook"].delivered == 1 and pending(home) == []
 
 

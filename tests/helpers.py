@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -35,3 +36,17 @@ def patch_zip(path: Path, member: str, change) -> None:
             if info.filename == member:
                 data = change(data.decode("utf-8")).encode("utf-8")
             zout.writestr(info, data)
+
+
+def require_libreoffice() -> None:
+    """Skip without LibreOffice, saying so; in CI (``CHITIEU_REQUIRE_LIBREOFFICE=1``) fail."""
+    import pytest
+
+    missing = [tool for tool in ("soffice", "pdftotext") if shutil.which(tool) is None]
+    if not missing:
+        return
+    packages = "libreoffice-calc-nogui poppler-utils"
+    reason = f"{' and '.join(missing)} not installed; apt-get install {packages}"
+    if os.environ.get("CHITIEU_REQUIRE_LIBREOFFICE") == "1":
+        pytest.fail(f"CHITIEU_REQUIRE_LIBREOFFICE=1 but {reason}", pytrace=False)
+    pytest.skip(reason)

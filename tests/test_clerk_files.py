@@ -1,14 +1,13 @@
 """Files the way clerks make them (issue 11): each oddity gets one clear rule at its cell."""
 
-import shutil
 import subprocess
 from datetime import date
 
 import openpyxl
-import pytest
 
 from reference import fold, load_catalog
 from tests.factories import GIA_VIEN, KIM_SON, clean_rows, indicator_row, make_submission
+from tests.helpers import require_libreoffice
 from tests.test_check import check, edit, issues, locate, rename_header
 from workbooks.reader import read_workbook
 
@@ -34,8 +33,8 @@ def retype(old: str, new: str):
 # --- item 9: numbers typed as text under a live SUM ------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_total_mismatch_points_at_text_cells_that_sum_skipped(tmp_path):
+    require_libreoffice()
     source = tmp_path / "src"
     source.mkdir()
     rows = [indicator_row("TT_HOI_NGHI", {GIA_VIEN: "3", KIM_SON: 2}), *clean_rows()[1:]]

@@ -4,7 +4,6 @@ import fcntl
 import json
 import os
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +16,7 @@ import pytest
 
 from reference import load_catalog
 from tests.factories import make_submission
-from tests.helpers import invoke, patch_zip
+from tests.helpers import invoke, patch_zip, require_libreoffice
 from tests.robustness import PROJECT, env_for, new_home, sample_inbox, start_run
 from tests.servers import free_port
 from tests.test_crash import events_of, run_dbs
@@ -105,8 +104,8 @@ def ods_submission(tmp_path: Path) -> Path:
     return tmp_path / "bc.ods"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_an_ods_row_repeated_a_million_times_is_refused_before_parsing(tmp_path):
+    require_libreoffice()
     path = ods_submission(tmp_path)
     assert read(path).values and not read(path).has_errors  # the real file reads
 

@@ -14,6 +14,7 @@ import pytest
 
 from expectations.validate import validate_batch
 from reference.periods import parse_period
+from tests.helpers import require_libreoffice
 from workbooks.model import ERROR, WARNING, ParsedWorkbook
 from workbooks.reader import read_workbook
 
@@ -371,6 +372,7 @@ def test_template_filled_by_openpyxl_passes_check_and_loads(home):
 def test_template_filled_and_saved_by_libreoffice_passes_check_and_loads(home, tmp_path):
     import subprocess
 
+    require_libreoffice()
     path = template_2026(home)
     wb = openpyxl.load_workbook(path)
     filled = fill(wb["Chỉ tiêu"])

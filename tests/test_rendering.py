@@ -13,7 +13,6 @@ CHITIEU_REQUIRE_LIBREOFFICE=1 (set by .ci/run), where they fail.
 """
 
 import html
-import os
 import re
 import shutil
 import statistics
@@ -25,7 +24,7 @@ import openpyxl
 import pytest
 
 from reference import load_catalog
-from tests.helpers import invoke, sql_rows
+from tests.helpers import invoke, require_libreoffice, sql_rows
 from workbooks.feedback import RESULT_SHEET
 
 pytestmark = pytest.mark.slow
@@ -125,12 +124,6 @@ class Page:
         return [" ".join(w.text for w in sorted(rows[y], key=lambda w: w.x0)) for y in sorted(rows)]
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CHITIEU_REQUIRE_LIBREOFFICE") == "1":
-        pytest.fail(f"CHITIEU_REQUIRE_LIBREOFFICE=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 def _read_pdf(path: Path) -> list[Page]:
     out = subprocess.run(
         ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
@@ -182,12 +175,7 @@ def documents(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
 @pytest.fixture(scope="module")
 def rendered(documents: dict[str, Path], tmp_path_factory) -> dict[str, list[Page]]:
     """Every document as printed pages: one soffice run for all of them."""
-    if not shutil.which("soffice"):
-        _unavailable(
-            "LibreOffice (soffice) is not installed; apt-get install libreoffice-calc-nogui"
-        )
-    if not shutil.which("pdftotext"):
-        _unavailable("poppler's pdftotext is not installed; apt-get install poppler-utils")
+    require_libreoffice()
     profile = tmp_path_factory.mktemp("lo_profile")
     (profile / "user").mkdir()
     (profile / "user" / "registrymodifications.xcu").write_text(RECALC_PROFILE)

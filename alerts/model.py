@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from alerts.settings import is_email
-from workbooks.model import SEVERITY_VI
+from reference.model import SEVERITY_VI
 
 AlertKind = Literal["rejected", "warnings"]
 KINDS: tuple[str, ...] = ("rejected", "warnings")

@@ -17,6 +17,7 @@ from assets.check_reporting import (
     problems_markdown,
 )
 from assets.resources import RefreshResource
+from reference.model import ERROR, WARNING, ParsedWorkbook, processing_problem
 from warehouse.inbox import Arrival, scan_inbox
 from warehouse.load import (
     ACCEPTED,
@@ -26,7 +27,6 @@ from warehouse.load import (
     triage_arrivals,
     values_in_force,
 )
-from workbooks.model import ERROR, WARNING, ParsedWorkbook, processing_problem
 from workbooks.reader import read_workbook, unreadable_problem
 
 

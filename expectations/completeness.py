@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from reference import Catalog
-from workbooks.model import ERROR, VALUE_COLUMNS, WARNING, ParsedWorkbook, Problem
+from reference.model import ERROR, VALUE_COLUMNS, WARNING, ParsedWorkbook, Problem
 
 MAX_REMOVED_SHARE = 0.5  # a correction removing more than this share of values warns
 MAX_NAMED = 10  # indicators named in the message; the rest are counted

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from reference import Catalog
-from workbooks.model import VALUE_COLUMNS, ParsedWorkbook
+from reference.model import VALUE_COLUMNS, ParsedWorkbook
 
 MONEY_TOLERANCE = 0.5  # million VND, submission-workbook.md section 4
 COUNT_TOLERANCE = 1e-6

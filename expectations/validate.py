@@ -22,7 +22,7 @@ from expectations.messages import rule_message, value_message
 from expectations.suites import PARSE_RULE, rule_suite, value_suite
 from expectations.warning_rules import late_problem, missing_indicator_problems, outlier_problems
 from reference import Catalog
-from workbooks.model import ERROR, ParsedWorkbook, Problem, processing_problem
+from reference.model import ERROR, ParsedWorkbook, Problem, processing_problem
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)

@@ -12,9 +12,9 @@ import pandas as pd
 
 from expectations.completeness import is_empty, is_filled
 from reference import Catalog
+from reference.model import WARNING, ParsedWorkbook, Problem
 from reference.periods import Period, parse_period
 from reference.text import fmt_vn
-from workbooks.model import WARNING, ParsedWorkbook, Problem
 
 MIN_HISTORY = 3  # no outlier flag with fewer past values
 MAD_SCALE = 0.6745  # makes the MAD consistent with the standard deviation

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from orchestration.options import home_option, today_option
+from reference.model import ISSUE_FIELDS
 from warehouse.inbox import LOCAL_TZ
-from workbooks.model import ISSUE_FIELDS
 
 
 @click.command()

@@ -10,6 +10,7 @@ import pytest
 from openpyxl.xml.constants import XLSM, XLSX
 
 from reference import load_catalog
+from reference.model import ERROR, WARNING, Problem
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
 from workbooks.feedback import (
     AUTHOR,
@@ -18,7 +19,6 @@ from workbooks.feedback import (
     WARNING_RGB,
     write_feedback,
 )
-from workbooks.model import ERROR, WARNING, Problem
 from workbooks.reader import read_workbook
 from workbooks.safe_cells import write_text, write_value
 from workbooks.template import line_height

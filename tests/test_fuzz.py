@@ -33,9 +33,9 @@ from hypothesis import strategies as st
 
 from expectations.validate import validate_batch
 from reference import load_catalog
+from reference.model import ERROR
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
 from tests.robustness import PROJECT, run_to_completion
-from workbooks.model import ERROR
 from workbooks.reader import read_workbook
 
 pytestmark = pytest.mark.slow

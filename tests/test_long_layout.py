@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from expectations.validate import validate_batch
+from reference.model import ERROR, WARNING, ParsedWorkbook
 from reference.periods import parse_period
 from tests.helpers import require_libreoffice
-from workbooks.model import ERROR, WARNING, ParsedWorkbook
 from workbooks.reader import read_workbook
 
 TODAY = date(2026, 11, 27)

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reference.catalog import load_catalog
+from reference.model import TASK_COLUMNS, VALUE_COLUMNS, ParsedWorkbook
 from tests.helpers import patch_zip
-from workbooks.model import TASK_COLUMNS, VALUE_COLUMNS, ParsedWorkbook
 from workbooks.reader import read_workbook
 
 TODAY = date(2026, 2, 1)

@@ -11,10 +11,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from expectations.validate import validate_batch
 from orchestration.cli_workbooks import report, template
+from reference.model import ERROR
 from reference.text import fmt_vn, vn_number
 from tests.helpers import sql_rows
 from workbooks import narrative
-from workbooks.model import ERROR
 from workbooks.narrative import Figure
 from workbooks.reader import read_workbook
 from workbooks.review_report import SHEETS, ReviewData, build_review_report

@@ -10,10 +10,10 @@ import pytest
 
 from reference import load_catalog
 from reference.catalog import DEFAULT_DIR
+from reference.model import VALUE_COLUMNS
 from reference.periods import parse_period
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY
-from workbooks.model import VALUE_COLUMNS
 from workbooks.reader import read_workbook
 
 CATALOG = load_catalog()

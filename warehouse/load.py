@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from reference import Catalog
-from warehouse.inbox import Arrival
-from warehouse.store import insert_frame, read_sql
-from workbooks.model import (
+from reference.model import (
     ERROR,
     ISSUE_FIELDS,
     VALUE_COLUMNS,
@@ -26,6 +24,8 @@ from workbooks.model import (
     Problem,
     processing_problem,
 )
+from warehouse.inbox import Arrival
+from warehouse.store import insert_frame, read_sql
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -31,8 +31,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reference import load_catalog
+from reference.model import ERROR, SEVERITY_VI, Problem
 from workbooks.limits import MAX_FILE_BYTES, UnreadableFile, inspect_file
-from workbooks.model import ERROR, SEVERITY_VI, Problem
 from workbooks.safe_cells import clean_text, write_text
 from workbooks.template import fit_code_column, fit_row_heights, print_a4_landscape
 from workbooks.writer import workbook_bytes

@@ -2,7 +2,7 @@
 
 From 2025-07-01 a report breaks down by 129 communes and wards, too many for a column
 each, so the table is turned. This module reads it into the same long value rows as
-the wide layout (``workbooks.model.VALUE_COLUMNS``), so validation and loading do not
+the wide layout (``reference.model.VALUE_COLUMNS``), so validation and loading do not
 know which layout a value came from. One difference: the ``row`` of a value is the
 1-based sheet *column* of its indicator, because that is the line whose parts the
 totals row sums; validation groups a total with its parts by that number.
@@ -19,10 +19,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from reference.catalog import Catalog, District
+from reference.model import WARNING, Problem
 from reference.periods import Period
 from reference.text import fold
 from workbooks.formulas import address
-from workbooks.model import WARNING, Problem
 from workbooks.numbers import describe_raw, is_blank, parse_number
 
 if TYPE_CHECKING:  # the reader passes itself in; no import cycle at run time

@@ -19,6 +19,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from reference.catalog import Catalog, DistrictMatch
+from reference.model import ERROR, WARNING, ParsedWorkbook, Problem
 from reference.periods import Period, parse_period
 from reference.text import fold
 from workbooks.formulas import address, column_letters, sum_range, uncached_formulas
@@ -38,7 +39,6 @@ from workbooks.long_layout import (
     old_template_problem,
     old_unit_message,
 )
-from workbooks.model import ERROR, WARNING, ParsedWorkbook, Problem
 from workbooks.numbers import (
     FORMULA_WITHOUT_VALUE,
     NOT_A_NUMBER,

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from warehouse.load import Submission
+from reference.model import Submission
 
 ACCEPTED_VALUES_PASS = "accepted_values_pass_suites"
 NO_REJECTED_SUBMISSIONS = "no_rejected_submissions"

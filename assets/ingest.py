@@ -17,16 +17,18 @@ from assets.check_reporting import (
     problems_markdown,
 )
 from assets.resources import RefreshResource
-from reference.model import ERROR, WARNING, ParsedWorkbook, processing_problem
-from warehouse.inbox import Arrival, scan_inbox
-from warehouse.load import (
+from reference.model import (
     ACCEPTED,
+    ERROR,
     REJECTED,
+    WARNING,
+    Arrival,
+    ParsedWorkbook,
     Submission,
-    Triage,
-    triage_arrivals,
-    values_in_force,
+    processing_problem,
 )
+from warehouse.inbox import scan_inbox
+from warehouse.load import Triage, triage_arrivals, values_in_force
 from workbooks.reader import read_workbook, unreadable_problem
 
 

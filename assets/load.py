@@ -6,8 +6,9 @@ from assets.periods import PUBLISH_GROUP, add_period_partitions
 from assets.quality import Feedback
 from assets.resources import RefreshResource
 from assets.review import REVIEW_ASSET_KEYS
+from reference.model import Submission
 from warehouse.inbox import clear_from_inbox
-from warehouse.load import Submission, Triage, load_isolated
+from warehouse.load import Triage, load_isolated
 
 
 @asset(group_name="warehouse", deps=["inbox_files"])

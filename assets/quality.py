@@ -20,11 +20,9 @@ from dagster import (
 
 from assets.periods import PUBLISH_GROUP
 from assets.resources import RefreshResource
-from reference.model import processing_problem
+from reference.model import DUPLICATE, Submission, processing_problem, safe_name
 from reference.periods import parse_period
 from warehouse.home import Home
-from warehouse.inbox import safe_name
-from warehouse.load import DUPLICATE, Submission
 
 if TYPE_CHECKING:
     from workbooks.feedback import FeedbackJob

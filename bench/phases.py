@@ -18,10 +18,10 @@ import duckdb
 from python_calamine import CalamineWorkbook
 
 from reference import Catalog
-from reference.model import ParsedWorkbook
+from reference.model import Arrival, ParsedWorkbook, Submission
 from warehouse.home import Home
-from warehouse.inbox import Arrival, scan_inbox
-from warehouse.load import Submission, load_batch, values_in_force
+from warehouse.inbox import scan_inbox
+from warehouse.load import load_batch, values_in_force
 from warehouse.review import REVIEW_TABLES, build_review_table, build_rollup
 from warehouse.store import connect_readonly, migrate
 from workbooks.reader import read_workbook

@@ -11,22 +11,18 @@ from collections.abc import Sequence
 import pandas as pd
 
 from reference import Catalog
-from reference.model import ERROR, VALUE_COLUMNS, WARNING, ParsedWorkbook, Problem
+from reference.model import ERROR, WARNING, ParsedWorkbook, Problem, ValueCell
 
 MAX_REMOVED_SHARE = 0.5  # a correction removing more than this share of values warns
 MAX_NAMED = 10  # indicators named in the message; the rest are counted
 
-_ROLE, _RAW = VALUE_COLUMNS.index("role"), VALUE_COLUMNS.index("raw")
-_CODE, _DISTRICT = VALUE_COLUMNS.index("indicator_code"), VALUE_COLUMNS.index("district_code")
-_VALUE = VALUE_COLUMNS.index("value")
 
-
-def is_filled(row: tuple) -> bool:
+def is_filled(row: ValueCell) -> bool:
     """A cell the clerk typed: any part cell with content, or a total that is not a formula."""
-    raw = row[_RAW]
+    raw = row.raw
     if raw is None:
         return False
-    return row[_ROLE] != "total" or not (isinstance(raw, str) and raw.startswith("="))
+    return row.role != "total" or not (isinstance(raw, str) and raw.startswith("="))
 
 
 def is_empty(workbook: ParsedWorkbook) -> bool:
@@ -49,9 +45,9 @@ def empty_problem(workbook: ParsedWorkbook) -> Problem | None:
 def _cells(workbook: ParsedWorkbook) -> set[tuple[str, str]]:
     """(district, indicator) of every value the file would put in force."""
     return {
-        (row[_DISTRICT], row[_CODE])
+        (row.district_code, row.indicator_code)
         for row in workbook.values
-        if row[_ROLE] != "total" and row[_VALUE] is not None
+        if row.role != "total" and row.value is not None
     }
 
 

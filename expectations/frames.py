@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from reference import Catalog
-from reference.model import VALUE_COLUMNS, ParsedWorkbook
+from reference.model import ParsedWorkbook, ValueCell
 
 MONEY_TOLERANCE = 0.5  # million VND, submission-workbook.md section 4
 COUNT_TOLERANCE = 1e-6
@@ -15,7 +15,7 @@ COUNT_TOLERANCE = 1e-6
 def long_frame(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> pd.DataFrame:
     """All value cells of the batch, with the derived columns the suites check."""
     rows = [(i, *values) for i, workbook in enumerate(parsed) for values in workbook.values]
-    frame = pd.DataFrame(rows, columns=["file_index", *VALUE_COLUMNS])
+    frame = pd.DataFrame(rows, columns=["file_index", *ValueCell._fields])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     frame.insert(0, "row_id", np.arange(len(frame), dtype="int64"))
     kinds = {code: ind.value_kind for code, ind in catalog.indicators.items()}

@@ -48,10 +48,10 @@ def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> li
     """
     if not workbook.agency_code or is_empty(workbook):
         return []
-    filled = {row[3] for row in workbook.values if is_filled(row)}
+    filled = {row.indicator_code for row in workbook.values if is_filled(row)}
     blank_rows = {}
     for row in workbook.values:
-        blank_rows.setdefault(row[3], row)
+        blank_rows.setdefault(row.indicator_code, row)
     problems = []
     for code in catalog.expected_indicators.get(workbook.agency_code, []):
         if code in filled:
@@ -59,7 +59,7 @@ def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> li
         name = catalog.indicators[code].name
         blank = blank_rows.get(code)
         where = (
-            f"Dòng {blank[2]}: chỉ tiêu {code} ({name}) để trống"
+            f"Dòng {blank.row}: chỉ tiêu {code} ({name}) để trống"
             if blank
             else (f"Thiếu chỉ tiêu {code} ({name})")
         )
@@ -69,8 +69,8 @@ def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> li
                 "missing_indicator",
                 f"{where} mà đơn vị đăng ký báo cáo. Nếu không có số liệu, hãy ghi số 0 hoặc "
                 'dấu "-" vào dòng chỉ tiêu.',
-                blank[0] if blank else None,
-                blank[1] if blank else None,
+                blank.sheet if blank else None,
+                blank.cell if blank else None,
                 indicator_code=code,
             )
         )

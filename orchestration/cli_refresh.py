@@ -6,9 +6,9 @@ import click
 
 from orchestration.options import home_option, today_option
 from orchestration.runner import RefreshSummary, run_refresh
+from reference.model import STATUSES
 from reference.text import fmt_vn
 from warehouse.home import Home
-from warehouse.load import STATUSES
 
 
 def print_summary(summary: RefreshSummary) -> None:

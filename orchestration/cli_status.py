@@ -17,9 +17,9 @@ from orchestration.instance import (
 )
 from orchestration.options import home_option
 from orchestration.output import output_options, render
+from reference.model import STATUSES
 from warehouse.home import Home
 from warehouse.inbox import LOCAL_TZ
-from warehouse.load import STATUSES
 from warehouse.store import connect_readonly
 
 RUNNING_STATES = ("STARTED", "STARTING")

@@ -180,7 +180,8 @@ def duplicate_loads(path: Path) -> list[tuple]:
 
 def accounting_problems(home: Path, inbox: Path) -> list[str]:
     """Files that arrived but are not recorded, archived byte for byte, or left behind."""
-    from warehouse.inbox import safe_name, sha256_of
+    from reference.model import safe_name
+    from warehouse.inbox import sha256_of
 
     problems = []
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:

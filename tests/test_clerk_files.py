@@ -105,7 +105,9 @@ def test_a_period_not_yet_ended_is_the_only_error(tmp_path):
 def read_values(path) -> dict[tuple[str, str | None], float | None]:
     """(indicator, district) -> value of the parts the reader took from ``path``."""
     parsed = read_workbook(path, load_catalog(), date(2026, 11, 27))
-    return {(v[3], v[6]): v[8] for v in parsed.values if v[5] != "total"}
+    return {
+        (v.indicator_code, v.district_code): v.value for v in parsed.values if v.role != "total"
+    }
 
 
 def only(report: dict, rule: str) -> dict:

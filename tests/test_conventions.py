@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.cli_workbooks import report, template
+from reference.model import safe_name
 from tests.factories import make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 from tests.test_warnings import typical_rows
 from warehouse.home import Home
-from warehouse.inbox import safe_name
 from workbooks.review_report import SHEETS
 
 VIETNAMESE_NAME = "Báo cáo BCHQS 6 tháng đầu năm 2017.xlsx"

@@ -67,7 +67,11 @@ def found(problems: list, rule: str) -> list[tuple[str, str | None]]:
 
 def parts(parsed: ParsedWorkbook) -> dict[tuple[str, str], tuple[str, float]]:
     """(indicator, unit code) -> (cell, value) of every non-total value."""
-    return {(v[3], v[6]): (v[1], v[8]) for v in parsed.values if v[5] != "total"}
+    return {
+        (v.indicator_code, v.district_code): (v.cell, v.value)
+        for v in parsed.values
+        if v.role != "total"
+    }
 
 
 def code_of(catalog, name: str, period: str = "2026S1") -> str:
@@ -101,9 +105,9 @@ def test_long_layout_reads_every_unit_form_with_its_cell(catalog, tmp_path):
         ("TT_HOI_NGHI", nho_quan): ("D9", 0.0),
         ("TT_LUOT_NGUOI", nho_quan): ("E9", 0.0),
     }
-    totals = {v[3]: (v[1], v[8]) for v in parsed.values if v[5] == "total"}
+    totals = {v.indicator_code: (v.cell, v.value) for v in parsed.values if v.role == "total"}
     assert totals == {"TT_HOI_NGHI": ("D11", 6.0), "TT_LUOT_NGUOI": ("E11", 640.0)}
-    notes = {v[6]: v[11] for v in parsed.values if v[5] == "district"}
+    notes = {v.district_code: v.note for v in parsed.values if v.role == "district"}
     assert notes[GIA_VIEN] == "ghi chú xã"
 
 
@@ -116,7 +120,7 @@ def test_gso_code_decides_the_unit_and_names_may_lack_diacritics(tmp_path):
     parsed, problems = checked(save(tmp_path, long_sheet(rows)))
     assert [p for p in problems if p.severity == ERROR] == []
     assert parts(parsed)[("TT_HOI_NGHI", GIA_VIEN)] == ("D6", 3.0)
-    assert len({v[6] for v in parsed.values if v[5] == "district"}) == 2
+    assert len({v.district_code for v in parsed.values if v.role == "district"}) == 2
 
 
 def test_second_header_row_with_names_and_units_converts_money(tmp_path):
@@ -134,7 +138,7 @@ def test_second_header_row_with_names_and_units_converts_money(tmp_path):
         ("ASXH_QUA", GIA_VIEN): ("C8", 40.0),
         ("ASXH_QUA_GIA_TRI", GIA_VIEN): ("D8", 20.0),
     }
-    names_read = {v[3]: (v[4], v[10]) for v in parsed.values}
+    names_read = {v.indicator_code: (v.indicator_name, v.unit) for v in parsed.values}
     assert names_read["ASXH_QUA_GIA_TRI"] == ("Giá trị quà tặng", "tỷ đồng")
 
 
@@ -227,7 +231,7 @@ def test_old_district_template_in_the_long_layout_is_not_loaded_as_communes(tmp_
     assert found(problems, OLD := "old_district_template") == [(WARNING, "C6")]
     assert found(problems, "unknown_district") == [(ERROR, f"C{r}") for r in range(6, 13)]
     assert "Xã Gia Hưng" in next(p.message for p in problems if p.cell == "C8")
-    assert [v for v in parsed.values if v[5] == "district"] == []
+    assert [v for v in parsed.values if v.role == "district"] == []
     assert OLD in {p.rule for p in problems}
 
 
@@ -253,7 +257,7 @@ def test_old_district_template_in_the_wide_layout(tmp_path, catalog):
     assert len(warnings) == 1 and warnings[0][0] == WARNING
     errors = found(problems, "unknown_district")
     assert len(errors) == len(former) and warnings[0][1] == errors[0][1]
-    assert [v for v in parsed.values if v[5] == "district"] == []
+    assert [v for v in parsed.values if v.role == "district"] == []
     assert found(problems, "total_mismatch") == []
     assert found(problems, "total_mismatch") == []  # the totals are not the problem
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reference.catalog import load_catalog
-from reference.model import TASK_COLUMNS, VALUE_COLUMNS, ParsedWorkbook
+from reference.model import ParsedWorkbook
 from tests.helpers import patch_zip
 from workbooks.reader import read_workbook
 
@@ -79,7 +79,7 @@ def values(result: ParsedWorkbook) -> dict[tuple, dict]:
     """Value rows as dicts keyed by (indicator, role, district)."""
     out = {}
     for row in result.values:
-        rec = dict(zip(VALUE_COLUMNS, row, strict=True))
+        rec = row._asdict()
         out[(rec["indicator_code"], rec["role"], rec["district_code"])] = rec
     return out
 
@@ -432,7 +432,7 @@ def test_instructions_sheet_ignored_and_sheet_names_meaningless(tmp_path):
     assert result.problems == []
     assert {r[0] for r in result.values} == {"Sheet3"}
     assert len(result.values) == 9
-    assert [t[4] for t in result.tasks] == ["Tuyên truyền"]
+    assert [t.task_name for t in result.tasks] == ["Tuyên truyền"]
 
 
 def test_title_rows_are_ignored_and_header_found_lower(tmp_path):
@@ -500,7 +500,7 @@ def test_task_sheet(tmp_path):
     path = save(tmp_path / "t.xlsx", [("Chỉ tiêu", indicator_rows(), []), ("NV", tasks, [])])
     result = read(path)
     assert result.problems == []
-    got = [dict(zip(TASK_COLUMNS, t, strict=True)) for t in result.tasks]
+    got = [t._asdict() for t in result.tasks]
     assert [t["task_no"] for t in got] == [1, 2, 3]
     assert got[0] == {
         "sheet": "NV", "cell": "B5", "row": 5, "task_no": 1,
@@ -531,7 +531,10 @@ def test_bad_task_rows_at_their_cells(tmp_path):
                              ("bad_task_row", "C9")]  # fmt: skip
     assert all(p.sheet == "B" for p in result.problems)
     assert "“Khác”" in result.problems[0].message and "Đăng ký" in result.problems[0].message
-    assert [(t[3], t[4]) for t in result.tasks] == [(1, "Nhiệm vụ tốt"), (2, "Nhiệm vụ tốt 2")]
+    assert [(t.task_no, t.task_name) for t in result.tasks] == [
+        (1, "Nhiệm vụ tốt"),
+        (2, "Nhiệm vụ tốt 2"),
+    ]
 
 
 # --- hostile files ------------------------------------------------------------------------

@@ -11,13 +11,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from expectations.validate import validate_batch
 from orchestration.cli_workbooks import report, template
-from reference.model import ERROR
+from reference.model import ERROR, ReviewData
 from reference.text import fmt_vn, vn_number
 from tests.helpers import sql_rows
 from workbooks import narrative
 from workbooks.narrative import Figure
 from workbooks.reader import read_workbook
-from workbooks.review_report import SHEETS, ReviewData, build_review_report
+from workbooks.review_report import SHEETS, build_review_report
 from workbooks.template import FONT_NAME, write_template
 
 TODAY = date(2026, 11, 27)
@@ -62,14 +62,14 @@ def test_filled_template_is_accepted_with_the_values_filled(catalog, tmp_path: P
     assert [p for p in problems if p.severity == ERROR] == []
     assert (parsed.agency_code, parsed.period_code) == ("BCHQS", "2019S1")
     assert [t[7] for t in parsed.tasks] == ["HND"]  # the drop-down's name is a member agency
-    parts = {v[1]: v[8] for v in parsed.values if v[5] != "total"}
+    parts = {v.cell: v.value for v in parsed.values if v.role != "total"}
     assert parts == filled
-    codes = {v[3] for v in parsed.values}
+    codes = {v.indicator_code for v in parsed.values}
     assert codes == set(catalog.expected_indicators["BCHQS"])
-    for row in {v[2] for v in parsed.values}:
-        total = next(v[8] for v in parsed.values if v[2] == row and v[5] == "total")
+    for row in {v.row for v in parsed.values}:
+        total = next(v.value for v in parsed.values if v.row == row and v.role == "total")
         assert total == pytest.approx(
-            sum(v[8] for v in parsed.values if v[2] == row and v[5] != "total")
+            sum(v.value for v in parsed.values if v.row == row and v.role != "total")
         )
 
 

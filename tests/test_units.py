@@ -10,7 +10,6 @@ import pytest
 
 from reference import load_catalog
 from reference.catalog import DEFAULT_DIR
-from reference.model import VALUE_COLUMNS
 from reference.periods import parse_period
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY
@@ -196,7 +195,7 @@ def test_a_2026_workbook_with_a_former_district_column_names_its_communes(tmp_pa
     message = result.problems[0].message
     assert "cấp huyện kết thúc hoạt động từ ngày 01/07/2025" in message
     assert "Xã Gia Viễn" in message and "Phường Tây Hoa Lư" in message
-    records = [dict(zip(VALUE_COLUMNS, row, strict=True)) for row in result.values]
+    records = [row._asdict() for row in result.values]
     loaded = {(r["indicator_code"], r["district_code"]) for r in records}
     assert ("TT_HOI_NGHI", gia_vien.code) in loaded
 

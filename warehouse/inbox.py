@@ -3,74 +3,17 @@
 import hashlib
 import logging
 import os
-import re
 import stat
-import unicodedata
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from reference.model import Arrival
 from warehouse.home import Home
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-_UNSAFE = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script, and "_"
-_MAX_NAME_BYTES = 200  # file systems allow 255 bytes; room for the hash prefix and .xlsx
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Arrival:
-    """One file as it arrived, fingerprinted and archived from the same single read.
-
-    ``file_mtime`` is the file's own modification time; ``received_at`` its place in the
-    received order (see ``warehouse.load.triage_arrivals``): the mtime, unless that is not
-    after what the warehouse already received. A file that could not be opened has no
-    ``sha256`` and an ``unreadable`` reason, and is never archived nor removed.
-    """
-
-    file_name: str  # relative to the inbox, "/"-separated (files of subfolders too)
-    inbox_path: str
-    sha256: str | None
-    file_mtime: datetime  # local, naive
-    size: int
-    mtime_ns: int = 0
-    inode: int = 0
-    unreadable: str | None = None  # why the file could not be read (English, for logs)
-    received_at: datetime | None = None  # set by triage; file_mtime until then
-
-    def __post_init__(self) -> None:
-        if self.received_at is None:
-            object.__setattr__(self, "received_at", self.file_mtime)
-
-    @property
-    def archive_name(self) -> str | None:
-        if self.sha256 is None:
-            return None
-        return f"{self.sha256[:16]}_{safe_name(self.file_name)}"
-
-    @property
-    def key(self) -> str:
-        """What alerts and feedback are keyed by: the bytes, or the unreadable entry."""
-        return self.sha256 or f"unreadable:{self.file_name}:{self.mtime_ns}"
-
-
-def safe_name(name: str) -> str:
-    """A file name without folders, spaces, control or shell-hostile characters.
-
-    Vietnamese letters stay ("Báo_cáo_HND.xlsx"): the clerk must recognise the file.
-    The name is NFC (one code point per letter, as typed on Windows) and at most
-    ``_MAX_NAME_BYTES`` of UTF-8, cut before the suffix so the suffix is kept.
-    """
-    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
-    cleaned = _UNSAFE.sub("_", base).strip("._") or "file"
-    stem, dot, suffix = cleaned.rpartition(".")
-    if not dot or len(suffix) > 10:
-        stem, suffix = cleaned, ""
-    room = _MAX_NAME_BYTES - len(suffix.encode()) - len(dot)
-    stem = stem.encode()[:room].decode(errors="ignore")
-    return f"{stem}{dot}{suffix}" if suffix else stem
 
 
 def is_editor_lock(name: str) -> bool:

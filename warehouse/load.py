@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,46 +16,19 @@ import duckdb
 
 from reference import Catalog
 from reference.model import (
-    ERROR,
+    ACCEPTED,
     ISSUE_FIELDS,
-    VALUE_COLUMNS,
-    WARNING,
-    ParsedWorkbook,
-    Problem,
+    Arrival,
+    Submission,
+    TaskItem,
     processing_problem,
 )
-from warehouse.inbox import Arrival
 from warehouse.store import insert_frame, read_sql
 
 if TYPE_CHECKING:
     import pandas as pd
 
-ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded", "duplicate"
-STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE)  # every status of etl_submission
 RECEIVED_STEP = timedelta(microseconds=1)  # the least step of the received order
-
-
-@dataclass
-class Submission:
-    """A file of this refresh with what reading and validation found."""
-
-    arrival: Arrival
-    parsed: ParsedWorkbook | None  # None for a duplicate: never read
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        if self.parsed is None:
-            return DUPLICATE
-        return REJECTED if self.error_count else ACCEPTED
-
-    @property
-    def error_count(self) -> int:
-        return sum(p.severity == ERROR for p in self.problems)
-
-    @property
-    def warning_count(self) -> int:
-        return sum(p.severity == WARNING for p in self.problems)
 
 
 @dataclass
@@ -159,22 +132,21 @@ def _issue_frame(submissions: Sequence[Submission], ids: list[int]) -> pd.DataFr
 def _value_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
     import pandas as pd
 
-    index = {name: i for i, name in enumerate(VALUE_COLUMNS)}
     rows = [
         (
             sid,
             s.parsed.agency_code,
             s.parsed.period_code,
             s.arrival.received_at,
-            v[index["indicator_code"]],
-            v[index["district_code"]],
-            v[index["value"]],
-            v[index["sheet"]],
-            v[index["cell"]],
+            v.indicator_code,
+            v.district_code,
+            v.value,
+            v.sheet,
+            v.cell,
         )
         for sid, s in accepted
         for v in s.parsed.values
-        if v[index["role"]] != "total" and v[index["value"]] is not None
+        if v.role != "total" and v.value is not None
     ]
     columns = [
         "submission_id",
@@ -198,22 +170,7 @@ def _task_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
         for sid, s in accepted
         for task in s.parsed.tasks
     ]
-    columns = [
-        "submission_id",
-        "agency_code",
-        "period_code",
-        "received_at",
-        "sheet",
-        "cell",
-        "row",
-        "task_no",
-        "task_name",
-        "task_kind",
-        "status",
-        "lead_agency_code",
-        "deadline",
-        "note",
-    ]
+    columns = ["submission_id", "agency_code", "period_code", "received_at", *TaskItem._fields]
     return pd.DataFrame(rows, columns=columns)
 
 

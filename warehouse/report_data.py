@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from reference.model import ReviewData
 from reference.periods import parse_period
-from workbooks.review_report import ReviewData
 
 REPORT_SQL = Path(__file__).parent / "sql" / "report"
 _FRAMES = (

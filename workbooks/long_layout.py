@@ -2,7 +2,7 @@
 
 From 2025-07-01 a report breaks down by 129 communes and wards, too many for a column
 each, so the table is turned. This module reads it into the same long value rows as
-the wide layout (``reference.model.VALUE_COLUMNS``), so validation and loading do not
+the wide layout (``reference.model.ValueCell``), so validation and loading do not
 know which layout a value came from. One difference: the ``row`` of a value is the
 1-based sheet *column* of its indicator, because that is the line whose parts the
 totals row sums; validation groups a total with its parts by that number.
@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from reference.catalog import Catalog, District
-from reference.model import WARNING, Problem
+from reference.model import WARNING, Problem, ValueCell
 from reference.periods import Period
 from reference.text import fold
 from workbooks.formulas import address
@@ -437,8 +437,8 @@ class LongTable:
                 if value is not None and ind.factor != 1.0:
                     value = round(value * ind.factor, 9)
                 values.append(
-                    (sheet.name, address(r, ind.col), ind.col + 1, ind.code, ind.name, role,
-                     district, raw, value, rule, ind.unit, note)
+                    ValueCell(sheet.name, address(r, ind.col), ind.col + 1, ind.code, ind.name,
+                              role, district, raw, value, rule, ind.unit, note)
                 )  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from reference.periods import parse_period, same_period_last_year
 from reference.text import fold, vn_number
 
 if TYPE_CHECKING:
-    from workbooks.review_report import ReviewData
+    from reference.model import ReviewData
 
 BILLION_FROM = 10_000  # million VND from which money is written in "tỷ đồng"
 TASK_KINDS_VI = {"chung": "nhiệm vụ chung", "dang_ky": "nhiệm vụ đăng ký"}

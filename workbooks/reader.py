@@ -19,7 +19,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from reference.catalog import Catalog, DistrictMatch
-from reference.model import ERROR, WARNING, ParsedWorkbook, Problem
+from reference.model import ERROR, WARNING, ParsedWorkbook, Problem, TaskItem, ValueCell
 from reference.periods import Period, parse_period
 from reference.text import fold
 from workbooks.formulas import address, column_letters, sum_range, uncached_formulas
@@ -650,8 +650,8 @@ class _Reader:
                 if value is not None and factor != 1.0:
                     value = round(value * factor, 9)
                 values.append(
-                    (name_of_sheet, address(r, c), r + 1, code, name, role, district, raw, value,
-                     rule, unit, note)
+                    ValueCell(name_of_sheet, address(r, c), r + 1, code, name, role, district,
+                              raw, value, rule, unit, note)
                 )  # fmt: skip
         self._report_unseen(sheet, cols)
 
@@ -784,8 +784,8 @@ class _Reader:
             task = self._task_row(sheet, r, cols)
             if task is not None:
                 task_no += 1
-                self.result.tasks.append((sheet.name, address(r, cols["text"]), r + 1, task_no,
-                                          *task))  # fmt: skip
+                self.result.tasks.append(TaskItem(sheet.name, address(r, cols["text"]), r + 1,
+                                                  task_no, *task))  # fmt: skip
 
     def _task_row(self, sheet: _Sheet, r: int, cols: dict[str, int]) -> tuple | None:
         field_text = {role: sheet.text(r, c) for role, c in cols.items()}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +33,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reference.model import ReviewData
 from workbooks import narrative
 from workbooks.safe_cells import write_text, write_value
 from workbooks.template import (
@@ -75,25 +75,6 @@ _CM = 72 / 2.54  # points per centimetre
 _CHART_ROW = 15.0  # points: the rows a chart covers get this height, so pages are known
 # Printable height of a page at 100 % (A4 landscape, MARGINS), less the footer's room.
 PAGE_HEIGHT = 595.3 - 72 * (MARGINS.top + MARGINS.bottom) - 12
-
-
-@dataclass
-class ReviewData:
-    """The figures of one period, as the review workbook shows them.
-
-    Frames hold the columns of ``warehouse/sql/report/<name>.sql``.
-    """
-
-    period_code: str
-    period_label: str  # "6 tháng đầu năm 2019"
-    totals: pd.DataFrame
-    districts: pd.DataFrame
-    agency_tasks: pd.DataFrame
-    task_summary: pd.DataFrame
-    completeness: pd.DataFrame
-    program: pd.DataFrame
-    # review_former_district_indicator of the period: the old territory, by former district
-    former_districts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def write_review_report(path: Path, period_code: str, data: ReviewData) -> Path:

@@ -29,7 +29,7 @@ from reference.model import (
 )
 from warehouse.inbox import scan_inbox
 from warehouse.load import Triage, triage_arrivals, values_in_force
-from workbooks.reader import read_workbook, unreadable_problem
+from workbooks.reading.reader import read_workbook, unreadable_problem
 
 
 @asset(group_name="ingest")

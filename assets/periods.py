@@ -39,7 +39,7 @@ def period_review_workbook(
     """The review workbook of one period (``reports/<period>.xlsx``), from the live warehouse."""
     # imported here: pandas and openpyxl are for this asset only, not for every refresh
     from warehouse.report_data import PeriodNotInWarehouse, load_review_data
-    from workbooks.review_report import write_review_report
+    from workbooks.reports.review_report import write_review_report
 
     period_code = context.partition_key
     home = project.paths

@@ -25,7 +25,7 @@ from reference.periods import parse_period
 from warehouse.home import Home
 
 if TYPE_CHECKING:
-    from workbooks.feedback import FeedbackJob
+    from workbooks.writing.feedback import FeedbackJob
 
 
 def feedback_path(home: Home, submission: Submission):
@@ -62,7 +62,7 @@ def feedback_workbooks(
     Runs before the load, so that a file whose feedback cannot be written is rejected
     (by ``warehouse_facts``) rather than loaded without the agency being told.
     """
-    from workbooks.feedback import FeedbackJob  # openpyxl: only when feedback is written
+    from workbooks.writing.feedback import FeedbackJob  # openpyxl: only when feedback is written
 
     home, catalog = refresh.paths, refresh.catalog
     jobs = {}
@@ -93,7 +93,7 @@ def feedback_workbooks(
 
 def _write_isolated(jobs: "dict[str, FeedbackJob]") -> Feedback:
     """All jobs at once; if that raises, one by one, so one file's failure is its own."""
-    from workbooks.feedback import write_feedback_batch
+    from workbooks.writing.feedback import write_feedback_batch
 
     try:
         paths = write_feedback_batch(list(jobs.values()))

@@ -28,7 +28,7 @@ from sample.generate import (
     indicator_rows,
     plan_sample,
 )
-from workbooks.writer import build_workbook, workbook_bytes
+from workbooks.writing.writer import build_workbook, workbook_bytes
 
 VERSION = 1  # bump when the generated files change
 SEED = "chitieu-bench-v1"

@@ -24,7 +24,7 @@ from warehouse.inbox import scan_inbox
 from warehouse.load import load_batch, values_in_force
 from warehouse.review import REVIEW_TABLES, build_review_table, build_rollup
 from warehouse.store import connect_readonly, migrate
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 
 QUERY_DIR = Path(__file__).parent / "sql"
 POLL_SECONDS = 0.02

@@ -33,7 +33,7 @@ def _stage_rows(report: dict) -> list[tuple[str, float]]:
     return [
         ("raw python-calamine parse (floor)", s["calamine_floor"]),
         ("scan inbox (stat + sha256)", s["scan"]),
-        ("read (workbooks.reader)", s["read"]),
+        ("read (workbooks.reading.reader)", s["read"]),
         ("validate (one GE run per suite)", s["validate"]),
         ("load (fresh DuckDB)", s["load"]),
         ("review tables (rollup + 6)", s["review"]),

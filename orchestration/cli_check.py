@@ -31,7 +31,7 @@ def check(files: tuple[Path, ...], as_json: bool, today, home: str | None) -> No
     """
     from expectations.validate import validate_batch
     from reference import load_catalog
-    from workbooks.reader import read_workbook
+    from workbooks.reading.reader import read_workbook
 
     catalog = load_catalog()
     reference_date = today.date() if today else date.today()

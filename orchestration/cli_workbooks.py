@@ -13,8 +13,8 @@ from warehouse.asof import open_warehouse
 from warehouse.home import Home
 from warehouse.report_data import PeriodNotInWarehouse, load_review_data
 from warehouse.store import WarehouseMissing
-from workbooks.review_report import write_review_report
-from workbooks.template import write_template
+from workbooks.reports.review_report import write_review_report
+from workbooks.writing.template import write_template
 
 
 @click.command()

@@ -22,7 +22,7 @@ from reference.catalog import Agency, Catalog, District, load_catalog
 from reference.periods import Period, parse_period
 from sample.recent import COMMUNE_HALVES, RECENT_HALVES, long_layout, recent_values
 from sample.tasks import COMMON_TASKS, GENERAL_TASKS, REGISTERED_TASKS, UNFINISHED_NOTES
-from workbooks.writer import (
+from workbooks.writing.writer import (
     IndicatorRow,
     SubmissionLayout,
     TaskRow,

@@ -21,7 +21,7 @@ from datetime import date
 
 from reference.catalog import Catalog
 from reference.periods import parse_period
-from workbooks.writer import SubmissionLayout
+from workbooks.writing.writer import SubmissionLayout
 
 RECENT_HALVES = ("2025S1", "2025S2", "2026S1")
 DISTRICT_HALF, COMMUNE_HALVES = RECENT_HALVES[0], RECENT_HALVES[1:]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from reference import load_catalog
 from reference.periods import parse_period
-from workbooks.writer import IndicatorRow, SubmissionLayout, TaskRow, write_submission
+from workbooks.writing.writer import IndicatorRow, SubmissionLayout, TaskRow, write_submission
 
 GIA_VIEN, KIM_SON = "373", "376"
 

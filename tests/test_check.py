@@ -11,7 +11,7 @@ import pytest
 from reference import fold
 from tests.factories import GIA_VIEN, KIM_SON, clean_rows, indicator_row, make_submission
 from tests.helpers import TODAY, invoke
-from workbooks.writer import TaskRow
+from workbooks.writing.writer import TaskRow
 
 
 def check(path: Path, *extra: str) -> tuple[int, dict]:

@@ -9,7 +9,7 @@ from reference import fold, load_catalog
 from tests.factories import GIA_VIEN, KIM_SON, clean_rows, indicator_row, make_submission
 from tests.helpers import require_libreoffice
 from tests.test_check import check, edit, issues, locate, rename_header
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 
 
 def errors(report: dict) -> list[tuple[str, str | None]]:

@@ -20,7 +20,7 @@ from tests.helpers import invoke, patch_zip, require_libreoffice
 from tests.robustness import PROJECT, env_for, new_home, sample_inbox, start_run
 from tests.servers import free_port
 from tests.test_crash import events_of, run_dbs
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 
 UI_TIMEOUT = 60  # seconds; a `ui` that fails fast exits within its imports
 

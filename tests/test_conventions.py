@@ -14,7 +14,7 @@ from tests.factories import make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 from tests.test_warnings import typical_rows
 from warehouse.home import Home
-from workbooks.review_report import SHEETS
+from workbooks.reports.review_report import SHEETS
 
 VIETNAMESE_NAME = "Báo cáo BCHQS 6 tháng đầu năm 2017.xlsx"
 

@@ -12,16 +12,16 @@ from openpyxl.xml.constants import XLSM, XLSX
 from reference import load_catalog
 from reference.model import ERROR, WARNING, Problem
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
-from workbooks.feedback import (
+from workbooks.reading.reader import read_workbook
+from workbooks.writing.feedback import (
     AUTHOR,
     ERROR_RGB,
     RESULT_SHEET,
     WARNING_RGB,
     write_feedback,
 )
-from workbooks.reader import read_workbook
-from workbooks.safe_cells import write_text, write_value
-from workbooks.template import line_height
+from workbooks.writing.safe_cells import write_text, write_value
+from workbooks.writing.template import line_height
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 TODAY = date(2026, 11, 27)

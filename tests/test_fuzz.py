@@ -36,7 +36,7 @@ from reference import load_catalog
 from reference.model import ERROR
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
 from tests.robustness import PROJECT, run_to_completion
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 
 pytestmark = pytest.mark.slow
 
@@ -335,7 +335,7 @@ import json, resource, sys, time
 from datetime import date
 from pathlib import Path
 from reference import load_catalog
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 catalog = load_catalog()
 read_workbook(Path(sys.argv[1]), catalog, date(2026, 11, 27))  # warm: imports, caches
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

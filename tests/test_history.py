@@ -10,7 +10,7 @@ from reference.catalog import DEFAULT_DIR
 from reference.periods import parse_period
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 
 GIA_VIEN_2018S2_MTTQ = """
     select indicator_code, value from {source}

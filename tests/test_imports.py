@@ -54,7 +54,7 @@ def test_analyst_commands_import_no_heavy_package(demo_home, args):
 @pytest.mark.slow  # imports Great Expectations in a fresh process
 def test_check_imports_no_dagster(demo_home, tmp_path):
     from reference import load_catalog
-    from workbooks.template import write_template
+    from workbooks.writing.template import write_template
 
     path = write_template(tmp_path / "t.xlsx", "BCHQS", "2019S1", load_catalog())
     assert "dagster" not in heavy_imports(demo_home, "check", "--today", TODAY, str(path))

@@ -15,7 +15,7 @@ import assets.ingest
 import expectations.validate
 import warehouse.inbox
 import warehouse.load
-import workbooks.feedback
+import workbooks.writing.feedback
 from reference import load_catalog
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
@@ -130,7 +130,7 @@ STAGES = {
         "processing_error",
     ),
     "feedback": (
-        workbooks.feedback,  # assets.quality imports it when it writes
+        workbooks.writing.feedback,  # assets.quality imports it when it writes
         "write_feedback_batch",
         lambda jobs, *a, **k: jobs,
         "processing_error",

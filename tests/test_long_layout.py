@@ -16,7 +16,7 @@ from expectations.validate import validate_batch
 from reference.model import ERROR, WARNING, ParsedWorkbook
 from reference.periods import parse_period
 from tests.helpers import require_libreoffice
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 
 TODAY = date(2026, 11, 27)
 AGENCY = "Hội Nông dân tỉnh"

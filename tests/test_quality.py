@@ -10,7 +10,7 @@ from orchestration.definitions import defs
 from tests.factories import GIA_VIEN, clean_rows, indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 from tests.servers import SmtpServer, WebServer
-from workbooks.feedback import RESULT_SHEET
+from workbooks.writing.feedback import RESULT_SHEET
 
 AGENCY_EMAIL = "vanphong@congan.gov.vn"
 ANALYST = "phantich@tinh.gov.vn"

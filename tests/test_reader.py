@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from reference.catalog import load_catalog
 from reference.model import ParsedWorkbook
 from tests.helpers import patch_zip
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 
 TODAY = date(2026, 2, 1)
 CATALOG = load_catalog()

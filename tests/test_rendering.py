@@ -25,7 +25,7 @@ import pytest
 
 from reference import load_catalog
 from tests.helpers import invoke, require_libreoffice, sql_rows
-from workbooks.feedback import RESULT_SHEET
+from workbooks.writing.feedback import RESULT_SHEET
 
 pytestmark = pytest.mark.slow
 

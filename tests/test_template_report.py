@@ -14,11 +14,11 @@ from orchestration.cli_workbooks import report, template
 from reference.model import ERROR, ReviewData
 from reference.text import fmt_vn, vn_number
 from tests.helpers import sql_rows
-from workbooks import narrative
-from workbooks.narrative import Figure
-from workbooks.reader import read_workbook
-from workbooks.review_report import SHEETS, build_review_report
-from workbooks.template import FONT_NAME, write_template
+from workbooks.reading.reader import read_workbook
+from workbooks.reports import narrative
+from workbooks.reports.narrative import Figure
+from workbooks.reports.review_report import SHEETS, build_review_report
+from workbooks.writing.template import FONT_NAME, write_template
 
 TODAY = date(2026, 11, 27)
 COUNT_FORMAT, MONEY_FORMAT = "#,##0", "#,##0.0"
@@ -346,7 +346,7 @@ def test_charts_sit_below_their_tables_each_after_a_page_break(demo_home: Path, 
 def test_a_draft_heading_never_ends_a_page(tmp_path: Path):
     from openpyxl import Workbook
 
-    from workbooks.review_report import _draft_sheet
+    from workbooks.reports.review_report import _draft_sheet
 
     one_line = "Kết quả thực hiện trong kỳ."
     for filler, broken in ((24, True), (10, False)):  # 24: the heading fits, its text not

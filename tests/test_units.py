@@ -13,7 +13,7 @@ from reference.catalog import DEFAULT_DIR
 from reference.periods import parse_period
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY
-from workbooks.reader import read_workbook
+from workbooks.reading.reader import read_workbook
 
 CATALOG = load_catalog()
 H2019, H2025, H2025S2, H2026 = (parse_period(p) for p in ("2019S1", "2025S1", "2025S2", "2026S1"))

@@ -1,7 +1,7 @@
 """Read the review tables of one period for the review workbook (``chitieu report``).
 
 Read-only queries (``warehouse/sql/report/*.sql``) on a connection the caller opens,
-returned as pandas DataFrames in a ``ReviewData`` that ``workbooks.review_report``
+returned as pandas DataFrames in a ``ReviewData`` that ``workbooks.reports.review_report``
 turns into a workbook, so that ``workbooks`` never touches DuckDB.
 """
 

@@ -32,10 +32,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reference import load_catalog
 from reference.model import ERROR, SEVERITY_VI, Problem
-from workbooks.limits import MAX_FILE_BYTES, UnreadableFile, inspect_file
-from workbooks.safe_cells import clean_text, write_text
-from workbooks.template import fit_code_column, fit_row_heights, print_a4_landscape
-from workbooks.writer import workbook_bytes
+from workbooks.reading.limits import MAX_FILE_BYTES, UnreadableFile, inspect_file
+from workbooks.writing.safe_cells import clean_text, write_text
+from workbooks.writing.template import fit_code_column, fit_row_heights, print_a4_landscape
+from workbooks.writing.writer import workbook_bytes
 
 RESULT_SHEET = "Kết quả kiểm tra"
 AUTHOR = "chitieu"

@@ -395,7 +395,7 @@ def build_workbook(
     ws = wb.active
     ws.title = layout.indicator_sheet
     if layout.long_layout:
-        from workbooks.long_writer import write_long_sheet  # it builds on this module
+        from workbooks.writing.long_writer import write_long_sheet  # it builds on this module
 
         write_long_sheet(ws, rows, layout)
     else:

@@ -1,6 +1,6 @@
 """The blank submission workbook an agency fills in (``chitieu template``).
 
-Built on ``workbooks.writer`` so the template has exactly the layout the reader
+Built on ``workbooks.writing.writer`` so the template has exactly the layout the reader
 expects, then made hard to fill wrongly: Excel data validation on every input cell,
 a protected sheet where only input cells are editable, live ``SUM`` totals that the
 reader can compute without cached values, print settings and Times New Roman
@@ -28,9 +28,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reference.catalog import Catalog, Indicator
 from reference.periods import Period, parse_period
 from reference.text import fold
-from workbooks.long_writer import FIRST_INDICATOR_COL, UNIT_NAME
-from workbooks.safe_cells import safe_text, write_text
-from workbooks.writer import (
+from workbooks.writing.long_writer import FIRST_INDICATOR_COL, UNIT_NAME
+from workbooks.writing.safe_cells import safe_text, write_text
+from workbooks.writing.writer import (
     CODE,
     PROVINCE,
     TASK_HEADERS,

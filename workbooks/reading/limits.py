@@ -13,7 +13,7 @@ import struct
 import zipfile
 from dataclasses import dataclass, field
 
-from workbooks.extents import ods_extents, xls_extents
+from workbooks.reading.extents import ods_extents, xls_extents
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # the file as received
 MAX_TOTAL_UNCOMPRESSED = 100 * 1024 * 1024  # all zip members together, decompressed

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workbooks.writer import (
+from workbooks.writing.writer import (
     _BOX,
     NOTE,
     PROVINCE,

@@ -34,9 +34,9 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reference.model import ReviewData
-from workbooks import narrative
-from workbooks.safe_cells import write_text, write_value
-from workbooks.template import (
+from workbooks.reports import narrative
+from workbooks.writing.safe_cells import write_text, write_value
+from workbooks.writing.template import (
     COUNT_FORMAT,
     DATE_FORMAT,
     FONT_NAME,

@@ -8,7 +8,7 @@ import html
 import re
 from functools import lru_cache
 
-from workbooks.limits import column_number
+from workbooks.reading.limits import column_number
 
 _CELL_START = (b"<c ", b":c ")
 _PREFIXED_ROOT = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<(\w+):worksheet\b")

@@ -2,8 +2,8 @@
 
 ``read_workbook`` never raises: every failure becomes a ``Problem``. Values are read
 with python-calamine; formulas without a cached value (which calamine reads as empty)
-are found in the worksheet XML by ``workbooks.formulas``; hostile files are refused by
-``workbooks.limits`` before any parser sees them. Rules that need the long table
+are found in the worksheet XML by ``workbooks.reading.formulas``; hostile files are refused by
+``workbooks.reading.limits`` before any parser sees them. Rules that need the long table
 (numbers, totals, duplicates, catalogue codes) are left to validation.
 """
 
@@ -22,9 +22,9 @@ from reference.catalog import Catalog, DistrictMatch
 from reference.model import ERROR, WARNING, ParsedWorkbook, Problem, TaskItem, ValueCell
 from reference.periods import Period, parse_period
 from reference.text import fold
-from workbooks.formulas import address, column_letters, sum_range, uncached_formulas
-from workbooks.hidden import hidden_columns, hidden_rows
-from workbooks.limits import (
+from workbooks.reading.formulas import address, column_letters, sum_range, uncached_formulas
+from workbooks.reading.hidden import hidden_columns, hidden_rows
+from workbooks.reading.limits import (
     MAX_FILE_BYTES,
     Inspection,
     UnreadableFile,
@@ -32,21 +32,21 @@ from workbooks.limits import (
     inspect_file,
     too_big_message,
 )
-from workbooks.long_layout import (
+from workbooks.reading.long_layout import (
     LongTable,
     find_long_header,
     old_template_matches,
     old_template_problem,
     old_unit_message,
 )
-from workbooks.numbers import (
+from workbooks.reading.numbers import (
     FORMULA_WITHOUT_VALUE,
     NOT_A_NUMBER,
     describe_raw,
     is_blank,
     parse_number,
 )
-from workbooks.phrases import (
+from workbooks.reading.phrases import (
     ACCEPTED_PERIOD_FORMS_VI,
     is_footer,
     parse_date,

@@ -22,11 +22,11 @@ from reference.catalog import Catalog, District
 from reference.model import WARNING, Problem, ValueCell
 from reference.periods import Period
 from reference.text import fold
-from workbooks.formulas import address
-from workbooks.numbers import describe_raw, is_blank, parse_number
+from workbooks.reading.formulas import address
+from workbooks.reading.numbers import describe_raw, is_blank, parse_number
 
 if TYPE_CHECKING:  # the reader passes itself in; no import cycle at run time
-    from workbooks.reader import _Reader, _Sheet
+    from workbooks.reading.reader import _Reader, _Sheet
 
 NAME_HEADERS = frozenset(
     {

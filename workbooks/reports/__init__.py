@@ -1,0 +1,1 @@
+"""The review workbook of a period and its draft text (the narrative)."""

@@ -1,0 +1,1 @@
+"""Writing workbooks: the agency template, submissions in its layouts, and feedback."""

@@ -18,9 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from reference.catalog import Catalog, load_catalog
-from reference.periods import parse_period
-from sample.generate import (
+from orchestration.sample.generate import (
     HALVES,
     VIETNAM,
     PlannedFile,
@@ -28,6 +26,8 @@ from sample.generate import (
     indicator_rows,
     plan_sample,
 )
+from reference.catalog import Catalog, load_catalog
+from reference.periods import parse_period
 from workbooks.writing.writer import build_workbook, workbook_bytes
 
 VERSION = 1  # bump when the generated files change

@@ -113,7 +113,7 @@ def stage_sample(paths: Home) -> tuple[int, int]:
     import shutil
     import tempfile
 
-    from sample.generate import generate_sample
+    from orchestration.sample.generate import generate_sample
     from warehouse.inbox import sha256_of
     from warehouse.store import connect_readonly
 

@@ -73,7 +73,7 @@ def _scratch(prefix: str) -> Path:
 @functools.cache
 def sample_inbox() -> Path:
     """The bundled sample, written once per session; copies keep its arrival times."""
-    from sample.generate import generate_sample
+    from orchestration.sample.generate import generate_sample
 
     folder = _scratch("chitieu-sample-") / "inbox"
     generate_sample(folder)

@@ -6,8 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.sample.generate import SAMPLE_HALVES
 from reference import load_catalog
-from sample.generate import SAMPLE_HALVES
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 

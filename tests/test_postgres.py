@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sample.generate import generate_sample
+from orchestration.sample.generate import generate_sample
 from tests.helpers import TODAY
 from warehouse.home import Home
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from orchestration.sample import generate_sample
+from orchestration.sample.generate import HALVES, SAMPLE_HALVES
+from orchestration.sample.recent import COMMUNE_HALVES, DISTRICT_HALF
 from reference.catalog import Catalog, load_catalog
 from reference.periods import parse_period
 from reference.text import fold
-from sample import generate_sample
-from sample.generate import HALVES, SAMPLE_HALVES
-from sample.recent import COMMUNE_HALVES, DISTRICT_HALF
 
 CATALOG: Catalog = load_catalog()
 TOTAL_HEADERS = {"tong cong", "tong so", "toan tinh", "tong"}

@@ -13,7 +13,7 @@ import requests
 from dagster import DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
-from sample.generate import generate_sample
+from orchestration.sample.generate import generate_sample
 from tests.helpers import TODAY
 from tests.servers import free_port
 from warehouse.home import Home

@@ -1,14 +1,14 @@
-"""``python -m sample DIR``: write the sample submissions to DIR."""
+"""``python -m orchestration.sample DIR``: write the sample submissions to DIR."""
 
 import argparse
 from pathlib import Path
 
-from sample.generate import generate_sample
+from orchestration.sample.generate import generate_sample
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sample",
+        prog="python -m orchestration.sample",
         description="Write the bundled sample submissions (the files `chitieu demo` loads).",
     )
     parser.add_argument("folder", type=Path, help="where to write the workbooks")

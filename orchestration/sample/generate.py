@@ -18,10 +18,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
+from orchestration.sample.recent import COMMUNE_HALVES, RECENT_HALVES, long_layout, recent_values
+from orchestration.sample.tasks import (
+    COMMON_TASKS,
+    GENERAL_TASKS,
+    REGISTERED_TASKS,
+    UNFINISHED_NOTES,
+)
 from reference.catalog import Agency, Catalog, District, load_catalog
 from reference.periods import Period, parse_period
-from sample.recent import COMMUNE_HALVES, RECENT_HALVES, long_layout, recent_values
-from sample.tasks import COMMON_TASKS, GENERAL_TASKS, REGISTERED_TASKS, UNFINISHED_NOTES
 from workbooks.writing.writer import (
     IndicatorRow,
     SubmissionLayout,
@@ -33,7 +38,9 @@ from workbooks.writing.writer import (
 
 SEED = "chitieu-sample-v1"
 HALVES = ("2017S1", "2017S2", "2018S1", "2018S2", "2019S1")
-SAMPLE_HALVES = HALVES + RECENT_HALVES  # every half the sample holds (sample/recent.py)
+SAMPLE_HALVES = (
+    HALVES + RECENT_HALVES
+)  # every half the sample holds (orchestration/sample/recent.py)
 VIETNAM = timezone(timedelta(hours=7))
 FOOTER_PLACE = "Ninh Bình"
 

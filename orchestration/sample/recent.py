@@ -131,7 +131,7 @@ def _commune_base(catalog: Catalog, rng: random.Random, latest: Values, derived:
 def _spread(rng: random.Random, ind: str, total: int, communes: list[str]) -> dict[str, int]:
     """``total`` over a random share of the communes, exactly; 0/1 per unit where it counts
     units; a unit that reports but did nothing has 0 (written as "-")."""
-    from sample.generate import split_total  # the generator's exact splitter
+    from orchestration.sample.generate import split_total  # the generator's exact splitter
 
     if ind in ONE_PER_UNIT:
         chosen = rng.sample(communes, min(total, len(communes)))

@@ -21,7 +21,7 @@ from workbooks.writing.feedback import (
     write_feedback,
 )
 from workbooks.writing.safe_cells import write_text, write_value
-from workbooks.writing.template import line_height
+from workbooks.writing.style import line_height
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 TODAY = date(2026, 11, 27)

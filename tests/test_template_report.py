@@ -18,7 +18,8 @@ from workbooks.reading.reader import read_workbook
 from workbooks.reports import narrative
 from workbooks.reports.narrative import Figure
 from workbooks.reports.review_report import SHEETS, build_review_report
-from workbooks.writing.template import FONT_NAME, write_template
+from workbooks.writing.style import FONT_NAME
+from workbooks.writing.template import write_template
 
 TODAY = date(2026, 11, 27)
 COUNT_FORMAT, MONEY_FORMAT = "#,##0", "#,##0.0"

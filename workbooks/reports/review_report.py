@@ -28,7 +28,7 @@ from openpyxl.drawing.text import (
     Paragraph as DrawingParagraph,
 )
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
@@ -36,12 +36,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reference.model import ReviewData
 from workbooks.reports import narrative
 from workbooks.writing.safe_cells import write_text, write_value
-from workbooks.writing.template import (
+from workbooks.writing.style import (
+    BOX,
+    CENTER,
     COUNT_FORMAT,
     DATE_FORMAT,
     FONT_NAME,
     MARGINS,
     MONEY_FORMAT,
+    WRAP_TOP,
     column_width,
     fit_code_column,
     fit_row_heights,
@@ -61,10 +64,6 @@ SHEETS = (
     "Tình hình gửi báo cáo",
     "Chương trình phối hợp",
 )
-_THIN = Side(style="thin")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_WRAP = Alignment(vertical="top", wrap_text=True)
 _CELL_TEXT = Alignment(vertical="center", wrap_text=True)
 _CELL_NUMBER = Alignment(vertical="center")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -119,8 +118,8 @@ def _header(ws: Worksheet, row: int, texts: Sequence[str], first_col: int = 1) -
         cell = write_text(ws, row, col, text)
         cell.font, cell.alignment, cell.border, cell.fill = (
             Font(bold=True),
-            _CENTER,
-            _BOX,
+            CENTER,
+            BOX,
             _HEADER_FILL,
         )
 
@@ -134,7 +133,7 @@ def _put(ws: Worksheet, row: int, col: int, value: object, number_format: str | 
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     cell = write_value(ws, row, col, value)
-    cell.border = _BOX
+    cell.border = BOX
     if number_format:
         cell.number_format = number_format
     cell.alignment = _CELL_TEXT if isinstance(value, str) else _CELL_NUMBER
@@ -223,12 +222,12 @@ def _draft_sheet(ws: Worksheet, paragraphs: Sequence[narrative.Paragraph]) -> No
         cell = write_text(ws, row, 1, para.text)
         match para.style:
             case narrative.TITLE:
-                cell.font, cell.alignment = Font(bold=True, size=14), _CENTER
+                cell.font, cell.alignment = Font(bold=True, size=14), CENTER
             case narrative.HEADING:  # room above, at the foot of the row
                 cell.font = Font(bold=True, size=13)
                 cell.alignment = Alignment(wrap_text=True, vertical="bottom")
             case narrative.NOTE:
-                cell.font, cell.alignment = Font(italic=True, size=12), _CENTER
+                cell.font, cell.alignment = Font(italic=True, size=12), CENTER
             case _:
                 cell.font = Font(size=13)
                 cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1)
@@ -273,7 +272,7 @@ def _summary_sheet(ws: Worksheet, data: ReviewData) -> None:
         _put(ws, row, 1, i)
         _put(ws, row, 2, r.indicator_code)
         _put(ws, row, 3, r.indicator_name)
-        _put(ws, row, 4, r.unit).alignment = _CENTER
+        _put(ws, row, 4, r.unit).alignment = CENTER
         _put(ws, row, 5, r.total_value, fmt)
         _put(ws, row, 6, r.same_period_last_year_value, fmt)
         change = None if pd.isna(r.change_pct) else r.change_pct / 100
@@ -467,7 +466,7 @@ def _commune_sheet(ws: Worksheet, data: ReviewData) -> None:
     by = "HUYỆN, THÀNH PHỐ VÀ XÃ, PHƯỜNG" if both else "XÃ, PHƯỜNG"
     _title(ws, 1, f"KẾT QUẢ THEO {by} - {data.period_label.upper()}", width)
     note = write_text(ws, 2, 1, _COMMUNE_NOTE)
-    note.font, note.alignment = Font(italic=True), _WRAP
+    note.font, note.alignment = Font(italic=True), WRAP_TOP
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
     ws.row_dimensions[2].height = line_height(12, 2)
     _commune_header(ws, indicators)
@@ -726,7 +725,7 @@ def _completeness_sheet(ws: Worksheet, data: ReviewData) -> None:
         _put(ws, row, 2, r.agency_code)
         _put(ws, row, 3, r.agency_name)
         for col, flag in ((4, r.received), (5, r.accepted), (6, r.on_time)):
-            _put(ws, row, col, _yes_no(flag)).alignment = _CENTER
+            _put(ws, row, col, _yes_no(flag)).alignment = CENTER
         received_at = None if pd.isna(r.received_at) else r.received_at
         _put(ws, row, 7, received_at, DATETIME_FORMAT)
         _put(ws, row, 8, None if pd.isna(r.deadline) else r.deadline, DATE_FORMAT)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -34,7 +34,16 @@ from reference import load_catalog
 from reference.model import ERROR, SEVERITY_VI, Problem
 from workbooks.reading.limits import MAX_FILE_BYTES, UnreadableFile, inspect_file
 from workbooks.writing.safe_cells import clean_text, write_text
-from workbooks.writing.template import fit_code_column, fit_row_heights, print_a4_landscape
+from workbooks.writing.style import (
+    BODY_SIZE,
+    BOX,
+    CENTER,
+    FONT_NAME,
+    WRAP_TOP,
+    fit_code_column,
+    fit_row_heights,
+    print_a4_landscape,
+)
 from workbooks.writing.writer import workbook_bytes
 
 RESULT_SHEET = "Kết quả kiểm tra"
@@ -75,15 +84,10 @@ PREVIOUS_NOTE = "\n\n--- Ghi chú có sẵn của đơn vị ---\n"
 _SPREADSHEET_SUFFIXES = (".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".xml", ".csv")
 SAVED_AT = datetime(2000, 1, 1)  # fixed document times: no clock in the output
 
-_FONT = "Times New Roman"
-_TEXT = Font(name=_FONT, size=12)
-_BOLD = Font(name=_FONT, size=12, bold=True)
-_TITLE = Font(name=_FONT, size=14, bold=True)
-_LINK = Font(name=_FONT, size=12, color="FF0563C1", underline="single")
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_HEAD = Alignment(wrap_text=True, vertical="center", horizontal="center")
-_THIN = Side(style="thin")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_TEXT = Font(name=FONT_NAME, size=BODY_SIZE)
+_BOLD = Font(name=FONT_NAME, size=BODY_SIZE, bold=True)
+_TITLE = Font(name=FONT_NAME, size=14, bold=True)
+_LINK = Font(name=FONT_NAME, size=BODY_SIZE, color="FF0563C1", underline="single")
 _HEADER_FILL = PatternFill("solid", fgColor="FFD9E1F2")
 _FILLS = {ERROR: PatternFill("solid", fgColor=ERROR_RGB)}
 _WARNING_FILL = PatternFill("solid", fgColor=WARNING_RGB)
@@ -363,7 +367,7 @@ def _table(
 ) -> None:
     for col, text in enumerate(HEADERS, start=1):
         cell = write_text(ws, first, col, text)
-        cell.font, cell.alignment, cell.border, cell.fill = _BOLD, _HEAD, _BOX, _HEADER_FILL
+        cell.font, cell.alignment, cell.border, cell.fill = _BOLD, CENTER, BOX, _HEADER_FILL
     districts = _district_names()
     for number, (problem, where) in enumerate(zip(problems, targets, strict=True), start=1):
         r = first + number
@@ -381,7 +385,7 @@ def _table(
             write_text(ws, r, col, value)
         for col in range(1, len(HEADERS) + 1):
             cell = ws.cell(r, col)
-            cell.font, cell.alignment, cell.border = _TEXT, _WRAP, _BOX
+            cell.font, cell.alignment, cell.border = _TEXT, WRAP_TOP, BOX
         if where is not None:
             link = ws.cell(r, 5)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=where.location)

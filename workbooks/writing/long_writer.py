@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from workbooks.writing.style import BOX
 from workbooks.writing.writer import (
-    _BOX,
     NOTE,
     PROVINCE,
     STT,
@@ -105,7 +105,7 @@ def _write_unit(ws, r: int, head: tuple, values: dict, columns, note_col, layout
     for code, value in values.items():
         ws.cell(r, columns[code], _shown(value, layout))
     for col in range(1, note_col + 1):
-        ws.cell(r, col).border = _BOX
+        ws.cell(r, col).border = BOX
 
 
 def _write_totals(ws, r: int, first: int, rows, columns, note_col, layout) -> None:
@@ -129,4 +129,4 @@ def _write_totals(ws, r: int, first: int, rows, columns, note_col, layout) -> No
     if notes:
         ws.cell(r, note_col, "; ".join(notes))
     for col in range(1, note_col + 1):
-        ws.cell(r, col).border = _BOX
+        ws.cell(r, col).border = BOX

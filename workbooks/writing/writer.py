@@ -18,13 +18,14 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.packaging.core import DocumentProperties
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
 from reference.catalog import District
 from reference.text import vn_number
+from workbooks.writing.style import BOLD, BOX, CENTER, DATE_FORMAT
 
 Value = int | float | str | None
 
@@ -37,11 +38,6 @@ DISTRICT_STYLES = ("plain", "prefixed", "abbreviated", "upper", "no_diacritics",
 _ABBREVIATIONS = {"thành phố": "TP.", "huyện": "H.", "thị xã": "TX.", "quận": "Q."}
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-_DATE_FORMAT = "dd/mm/yyyy"
-_BOLD = Font(bold=True)
-_THIN = Side(style="thin")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _INSTRUCTIONS = (
     "HƯỚNG DẪN ĐIỀN BIỂU",
     "1. Điền số liệu thực hiện trong kỳ vào các cột huyện, thành phố; "
@@ -222,17 +218,17 @@ def _write_metadata(ws: Worksheet, row: int, layout: SubmissionLayout) -> int:
             shown = value.strftime("%d/%m/%Y") if isinstance(value, date) else value
             ws.cell(row, 1, f"{label}: {'' if shown is None else shown}")
         else:
-            ws.cell(row, 1, f"{label}:").font = _BOLD
+            ws.cell(row, 1, f"{label}:").font = BOLD
             cell = ws.cell(row, 3, value)
             if isinstance(value, date):
-                cell.number_format = _DATE_FORMAT
+                cell.number_format = DATE_FORMAT
         row += 1
     return row
 
 
 def _header_cell(ws: Worksheet, row: int, col: int, text: str) -> None:
     cell = ws.cell(row, col, text)
-    cell.font, cell.alignment, cell.border = _BOLD, _CENTER, _BOX
+    cell.font, cell.alignment, cell.border = BOLD, CENTER, BOX
 
 
 def _write_header(ws: Worksheet, row: int, cols: _Columns, layout: SubmissionLayout) -> int:
@@ -316,7 +312,7 @@ def _write_indicator(
     if row.note:
         ws.cell(r, cols.note, row.note)
     for col in range(1, cols.width + 1):
-        ws.cell(r, col).border = _BOX
+        ws.cell(r, col).border = BOX
 
 
 def _write_rows(
@@ -326,8 +322,8 @@ def _write_rows(
     for number, row in enumerate(rows, start=1):
         if layout.section_rows and row.group and row.group != group:
             group = row.group
-            ws.cell(r, cols.stt, _ROMAN[sections]).font = _BOLD
-            ws.cell(r, cols.name, row.group).font = _BOLD
+            ws.cell(r, cols.stt, _ROMAN[sections]).font = BOLD
+            ws.cell(r, cols.name, row.group).font = BOLD
             sections += 1
             r += 1
         _write_indicator(ws, r, number, row, cols, layout)
@@ -340,8 +336,8 @@ def _write_footer(ws: Worksheet, r: int, cols: _Columns, layout: SubmissionLayou
     right = max(cols.width - 3, 4)
     if day is not None:
         ws.cell(r + 1, right, f"{layout.footer_place}, {vn_date_text(day)}")
-    ws.cell(r + 2, cols.name, "Người lập biểu").font = _BOLD
-    ws.cell(r + 2, right, "Thủ trưởng đơn vị").font = _BOLD
+    ws.cell(r + 2, cols.name, "Người lập biểu").font = BOLD
+    ws.cell(r + 2, right, "Thủ trưởng đơn vị").font = BOLD
 
 
 def write_indicator_sheet(
@@ -375,7 +371,7 @@ def write_task_sheet(ws: Worksheet, tasks: Sequence[TaskRow]) -> None:
         for col, value in enumerate(values, start=1):
             ws.cell(r, col, value)
         if task.deadline is not None:
-            ws.cell(r, 6).number_format = _DATE_FORMAT
+            ws.cell(r, 6).number_format = DATE_FORMAT
         if task.note:
             ws.cell(r, 7, task.note)
     ws.column_dimensions["B"].width = 60
@@ -384,7 +380,7 @@ def write_task_sheet(ws: Worksheet, tasks: Sequence[TaskRow]) -> None:
 def _write_instructions(ws: Worksheet) -> None:
     for r, line in enumerate(_INSTRUCTIONS, start=1):
         ws.cell(r, 1, line)
-    ws.cell(1, 1).font = _BOLD
+    ws.cell(1, 1).font = BOLD
 
 
 def build_workbook(

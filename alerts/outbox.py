@@ -66,7 +66,6 @@ class ChannelReport:
 
 @dataclass
 class DeliveryReport:
-    enqueued: int = 0
     channels: dict[str, ChannelReport] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     settings_error: str | None = None
@@ -86,12 +85,11 @@ class DeliveryReport:
         return asdict(self)
 
     def summary(self) -> str:
-        parts = [f"{self.enqueued} new alert(s)"]
-        for name, c in sorted(self.channels.items()):
-            parts.append(
-                f"{name}: {c.delivered} delivered, {c.failed} failed, "
-                f"{c.queued} queued, {c.abandoned} abandoned"
-            )
+        parts = [
+            f"{name}: {c.delivered} delivered, {c.failed} failed, "
+            f"{c.queued} queued, {c.abandoned} abandoned"
+            for name, c in sorted(self.channels.items())
+        ]
         if self.settings_error:
             parts.append(f"settings error: {self.settings_error}")
         if self.outbox_error:
@@ -140,12 +138,9 @@ def _open(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def deliver(
-    alerts: list[Alert],
-    home: Path,
-    settings: AlertSettings | None = None,
-    now: datetime | None = None,
+    home: Path, settings: AlertSettings | None = None, now: datetime | None = None
 ) -> DeliveryReport:
-    """Queue ``alerts`` (once per alert_id), then try every due undelivered pair. Never raises."""
+    """Try every due undelivered pair of the outbox (``enqueue`` fills it). Never raises."""
     report = DeliveryReport()
     moment = now or datetime.now(UTC)
     if settings is None:
@@ -156,7 +151,6 @@ def deliver(
             log.error("alert settings unusable, only the log channel runs: %s", exc)
     try:
         with _open(outbox_path(home)) as con:
-            report.enqueued = _enqueue(con, alerts, moment)
             channels = active_channels(settings, Path(home) / ALERTS_DIR)
             _route(con, channels, moment, routed=settings is not None)
             if settings is not None:

@@ -169,7 +169,7 @@ def delivered_alerts(context: AssetExecutionContext, refresh: RefreshResource) -
     from alerts import deliver
 
     home = refresh.paths
-    report = deliver([], home.root)
+    report = deliver(home.root)
     context.log.info(f"alerts: {report.summary()}")
     if report.settings_error:
         raise Failure(

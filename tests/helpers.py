@@ -50,3 +50,12 @@ def require_libreoffice() -> None:
     if os.environ.get("CHITIEU_REQUIRE_LIBREOFFICE") == "1":
         pytest.fail(f"CHITIEU_REQUIRE_LIBREOFFICE=1 but {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def queue_and_deliver(alerts, home: Path, settings=None, now=None):
+    """What a refresh does with its alerts: queue them (``queued_alerts``), then deliver
+    every due one (``delivered_alerts``)."""
+    from alerts import deliver, enqueue
+
+    enqueue(alerts, home, now)
+    return deliver(home, settings, now)

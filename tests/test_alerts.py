@@ -20,11 +20,13 @@ from alerts import (
     SettingsError,
     build_alert,
     deliver,
+    enqueue,
     load_settings,
     pending,
 )
 from alerts.channels import XLSX_SUBTYPE
 from alerts.settings import parse_settings
+from tests.helpers import queue_and_deliver
 from tests.servers import SmtpServer, WebServer
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -215,10 +217,10 @@ def test_alert_reaches_email_webhook_and_log(
     )
     alert = make_alert(feedback_file)
 
-    report = deliver([alert], home, now=T0)
+    assert enqueue([alert], home, now=T0) == 1
+    report = deliver(home, now=T0)
 
     assert report.ok, report.summary()
-    assert report.enqueued == 1
     assert {n: c.delivered for n, c in report.channels.items()} == {
         "log": 1,
         "email": 1,
@@ -258,15 +260,15 @@ def test_rerun_with_the_same_alerts_sends_nothing_new(
 ) -> None:
     home = tmp_path / "home"
     alert = make_alert()
-    deliver([alert], home, settings, now=T0)
-    again = deliver([make_alert()], home, settings, now=T0 + timedelta(days=1))
+    queue_and_deliver([alert], home, settings, now=T0)
+    assert enqueue([make_alert()], home, now=T0 + timedelta(days=1)) == 0
+    again = deliver(home, settings, now=T0 + timedelta(days=1))
 
-    assert again.enqueued == 0
     assert all(c.delivered == 0 and c.failed == 0 for c in again.channels.values())
     assert len(smtp.envelopes) == 1 and len(web.posts) == 1 and len(log_lines(home)) == 1
     # Without the agency's address (or not allowed to use it) the analysts are the To.
     other = make_alert(sha="f" * 64)
-    deliver([other], home, replace(settings, send_to_agency=False), now=T0)
+    queue_and_deliver([other], home, replace(settings, send_to_agency=False), now=T0)
     assert sorted(smtp.envelopes[-1].rcpt_tos) == sorted(ANALYSTS)
 
 
@@ -278,7 +280,7 @@ def test_servers_down_then_up_delivers_exactly_once(
     web.stop()
     alert = make_alert(feedback_file)
 
-    down = deliver([alert], home, settings, now=T0)
+    down = queue_and_deliver([alert], home, settings, now=T0)
 
     assert down.channels["log"].delivered == 1
     for name in ("email", "webhook"):
@@ -289,18 +291,18 @@ def test_servers_down_then_up_delivers_exactly_once(
         assert item.attempts == 1 and item.last_error
         assert item.next_attempt_at > T0.strftime("%Y-%m-%dT%H:%M:%S")
 
-    not_yet = deliver([alert], home, settings, now=T0 + timedelta(seconds=30))
+    not_yet = queue_and_deliver([alert], home, settings, now=T0 + timedelta(seconds=30))
     assert not_yet.channels["email"].failed == 0  # backoff: not due yet
     assert by_channel(home)["email"].attempts == 1
 
     smtp.start()
     web.start()
-    up = deliver([], home, settings, now=T0 + timedelta(minutes=2))
+    up = deliver(home, settings, now=T0 + timedelta(minutes=2))
     assert up.channels["email"].delivered == 1 and up.channels["webhook"].delivered == 1
     assert pending(home) == []
 
     for later in (timedelta(minutes=3), timedelta(days=2)):
-        deliver([alert], home, settings, now=T0 + later)
+        queue_and_deliver([alert], home, settings, now=T0 + later)
     assert len(smtp.envelopes) == 1 and len(web.posts) == 1 and len(log_lines(home)) == 1
     assert len(list(smtp.messages()[0].iter_attachments())) == 1
 
@@ -314,7 +316,7 @@ def test_backoff_grows_and_max_attempts_is_respected(
     alert = make_alert()
     moment, delays = T0, []
     for _ in range(4):
-        report = deliver([alert], home, settings, now=moment)
+        report = queue_and_deliver([alert], home, settings, now=moment)
         assert report.channels["webhook"].failed == 1
         item = by_channel(home)["webhook"]
         if item.next_attempt_at is None:
@@ -326,15 +328,15 @@ def test_backoff_grows_and_max_attempts_is_respected(
     item = by_channel(home)["webhook"]
     assert item.attempts == 4 and item.abandoned and "500" in item.last_error
 
-    final = deliver([alert], home, settings, now=T0 + timedelta(days=30))
+    final = queue_and_deliver([alert], home, settings, now=T0 + timedelta(days=30))
     assert final.channels["webhook"].failed == 0 and final.channels["webhook"].abandoned == 1
     assert len(web.posts) == 4 and not final.ok
 
     web.status = 204  # the receiver is fixed, but the same settings do not try again
-    same = deliver([], home, settings, now=T0 + timedelta(days=31))
+    same = deliver(home, settings, now=T0 + timedelta(days=31))
     assert same.channels["webhook"].abandoned == 1 and len(web.posts) == 4
     fixed = replace(settings, max_attempts=5)  # changed settings: given-up deliveries retried
-    revived = deliver([], home, fixed, now=T0 + timedelta(days=31))
+    revived = deliver(home, fixed, now=T0 + timedelta(days=31))
     assert revived.channels["webhook"].delivered == 1 and pending(home) == []
 
 
@@ -346,7 +348,7 @@ def test_broken_settings_never_raise_and_alerts_wait_for_a_fix(
     (home / "settings.toml").write_text("[alerts]\nsmtp_port = 'abc'\n", encoding="utf-8")
     alert = make_alert()
 
-    broken = deliver([alert], home, now=T0)
+    broken = queue_and_deliver([alert], home, now=T0)
 
     assert broken.settings_error and "smtp_port" in broken.settings_error
     assert broken.channels["log"].delivered == 1 and not broken.ok
@@ -355,7 +357,7 @@ def test_broken_settings_never_raise_and_alerts_wait_for_a_fix(
         'from_address = "chitieu@tinh.gov.vn"\nanalysts = ["phantich1@tinh.gov.vn"]\n',
         encoding="utf-8",
     )
-    fixed = deliver([alert], home, now=T0)
+    fixed = queue_and_deliver([alert], home, now=T0)
     assert fixed.channels["email"].delivered == 1 and fixed.ok
     assert len(smtp.envelopes) == 1 and len(log_lines(home)) == 1
 
@@ -375,7 +377,7 @@ def test_a_server_that_never_answers_cannot_hang_delivery(tmp_path: Path) -> Non
             webhook_timeout_seconds=0.3,
         )
         started = datetime.now(UTC)
-        report = deliver([make_alert()], tmp_path / "home", settings, now=T0)
+        report = queue_and_deliver([make_alert()], tmp_path / "home", settings, now=T0)
         elapsed = (datetime.now(UTC) - started).total_seconds()
     assert elapsed < 3
     assert report.channels["email"].failed == 1 and report.channels["webhook"].failed == 1
@@ -387,7 +389,7 @@ def test_pending_without_outbox_is_empty(tmp_path: Path) -> None:
     assert not (tmp_path / "alerts").exists()
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
-    report = deliver([make_alert()], not_a_folder, AlertSettings(), now=T0)
+    report = deliver(not_a_folder, AlertSettings(), now=T0)
     assert report.outbox_error and not report.ok
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from alerts import AlertSettings, build_alert, deliver
+from alerts import AlertSettings, build_alert
 from orchestration.cli_status import status
 from orchestration.cli_ui import ui
-from tests.helpers import sql_rows
+from tests.helpers import queue_and_deliver, sql_rows
 from tests.servers import WebServer
 from warehouse.home import Home
 from warehouse.store import StagedWarehouse, refresh_lock
@@ -59,7 +59,7 @@ def test_status_lists_undelivered_alerts(demo_copy: Path) -> None:
             period_code="2019S1",
         )
         settings = AlertSettings(webhook_url=hook.url, webhook_timeout_seconds=3)
-        report = deliver([alert], demo_copy, settings)
+        report = queue_and_deliver([alert], demo_copy, settings)
     finally:
         hook.stop()
     assert report.channels["webhook"].failed == 1

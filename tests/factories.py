@@ -1,10 +1,18 @@
 """Build real submission workbooks for tests with the project's own writer."""
 
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 from reference import load_catalog
 from reference.periods import parse_period
-from workbooks.writing.writer import IndicatorRow, SubmissionLayout, TaskRow, write_submission
+from workbooks.writing.writer import (
+    IndicatorRow,
+    SubmissionLayout,
+    TaskRow,
+    build_workbook,
+    workbook_bytes,
+)
 
 GIA_VIEN, KIM_SON = "373", "376"
 
@@ -39,3 +47,18 @@ def make_submission(
     options = {"total_formula": False, "districts": load_catalog().districts_for(parsed), **layout}
     spec = SubmissionLayout(agency_text=agency, period_text=parsed.label_vi, **options)
     return write_submission(path, clean_rows() if rows is None else rows, tasks, spec)
+
+
+def write_submission(
+    path: Path,
+    rows: Sequence[IndicatorRow],
+    tasks: Sequence[TaskRow] | None,
+    layout: SubmissionLayout,
+) -> Path:
+    """Write one submission workbook to ``path``; same input, same bytes (document times
+    from the report date, 08:00)."""
+    day = layout.report_date or date(2000, 1, 1)
+    wb = build_workbook(rows, tasks, layout)
+    path = Path(path)
+    path.write_bytes(workbook_bytes(wb, datetime(day.year, day.month, day.day, 8, 0, 0)))
+    return path

@@ -14,7 +14,6 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.packaging.core import DocumentProperties
@@ -101,7 +100,6 @@ class SubmissionLayout:
     total_formula: bool = True  # =SUM(...) over the parts when they are all numbers
     values_as_text: bool = False  # large or decimal numbers as text ("45.000", "7.150,5")
     zero_as_dash: bool = False
-    saved_at: datetime | None = None  # document timestamps; default: from report_date
     long_layout: bool = False  # one row per unit, one column per indicator (section 3b)
     unit_codes: bool = True  # long layout: a "Mã đơn vị" (GSO code) column
     unit_name_header: str = "Xã, phường"  # long layout: header of the unit-name column
@@ -404,13 +402,6 @@ def build_workbook(
     return wb
 
 
-def _saved_at(layout: SubmissionLayout) -> datetime:
-    if layout.saved_at is not None:
-        return layout.saved_at
-    day = layout.report_date or date(2000, 1, 1)
-    return datetime(day.year, day.month, day.day, 8, 0, 0)
-
-
 def workbook_bytes(wb: Workbook, saved_at: datetime) -> bytes:
     """Serialize ``wb`` reproducibly: fixed document times and zip entry times."""
     buffer = io.BytesIO()
@@ -431,16 +422,3 @@ def workbook_bytes(wb: Workbook, saved_at: datetime) -> bytes:
             entry.create_system = 3
             dst.writestr(entry, data)
     return out.getvalue()
-
-
-def write_submission(
-    path: Path,
-    rows: Sequence[IndicatorRow],
-    tasks: Sequence[TaskRow] | None,
-    layout: SubmissionLayout,
-) -> Path:
-    """Write one submission workbook to ``path``; same input, same bytes."""
-    path = Path(path)
-    wb = build_workbook(rows, tasks, layout)
-    path.write_bytes(workbook_bytes(wb, _saved_at(layout)))
-    return path

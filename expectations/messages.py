@@ -1,6 +1,6 @@
 """Plain Vietnamese messages for agency clerks, one template per rule."""
 
-from reference.text import fmt_vn
+from reference.text import vn_number
 
 
 def value_message(
@@ -42,11 +42,11 @@ def value_message(
                 "lưu lại, hoặc ghi số trực tiếp."
             )
         case "negative_value":
-            return f"Ô {cell}: giá trị {fmt_vn(value)} là số âm. Số liệu phải từ 0 trở lên."
+            return f"Ô {cell}: giá trị {vn_number(value, 2)} là số âm. Số liệu phải từ 0 trở lên."
         case "not_whole_number":
             return (
                 f"Ô {cell}: chỉ tiêu {code} là số đếm nên phải là số nguyên, "
-                f"không thể là {fmt_vn(value)}."
+                f"không thể là {vn_number(value, 2)}."
             )
         case "total_mismatch":
             if total_state == "missing_total":
@@ -56,19 +56,19 @@ def value_message(
                 )
             if total_state == "no_parts":
                 return (
-                    f"Ô {cell}: có Tổng cộng {fmt_vn(value)} nhưng chưa có số liệu chia theo "
+                    f"Ô {cell}: có Tổng cộng {vn_number(value, 2)} nhưng chưa có số liệu chia theo "
                     "huyện, thành phố hoặc cấp tỉnh. Hãy ghi số liệu chi tiết."
                 )
             if isinstance(text_parts, str):  # NaN when the frame has none
                 return (
-                    f"Ô {cell}: Tổng cộng {fmt_vn(value)} không bằng tổng các huyện, thành phố "
-                    f"và cấp tỉnh ({fmt_vn(parts_sum)}) vì ô {text_parts} ghi số dạng chữ "
-                    "(văn bản) nên công thức SUM của Excel bỏ qua. Hãy nhập lại các ô đó "
-                    "thành số (xóa dấu nháy ' hoặc định dạng Text) rồi lưu lại."
+                    f"Ô {cell}: Tổng cộng {vn_number(value, 2)} không bằng tổng các huyện, "
+                    f"thành phố và cấp tỉnh ({vn_number(parts_sum, 2)}) vì ô {text_parts} ghi "
+                    "số dạng chữ (văn bản) nên công thức SUM của Excel bỏ qua. Hãy nhập lại "
+                    "các ô đó thành số (xóa dấu nháy ' hoặc định dạng Text) rồi lưu lại."
                 )
             return (
-                f"Ô {cell}: Tổng cộng {fmt_vn(value)} không bằng tổng các huyện, thành phố "
-                f"và cấp tỉnh ({fmt_vn(parts_sum)}). Hãy kiểm tra lại số liệu."
+                f"Ô {cell}: Tổng cộng {vn_number(value, 2)} không bằng tổng các huyện, thành phố "
+                f"và cấp tỉnh ({vn_number(parts_sum, 2)}). Hãy kiểm tra lại số liệu."
             )
     raise ValueError(f"no message for rule {rule!r}")
 
@@ -77,6 +77,6 @@ def rule_message(
     description_vi: str, place: str, left: str, left_value: object, right: str, right_value: object
 ) -> str:
     return (
-        f"{place}: {description_vi} ({left} = {fmt_vn(left_value)}, "
-        f"{right} = {fmt_vn(right_value)})."
+        f"{place}: {description_vi} ({left} = {vn_number(left_value, 2)}, "
+        f"{right} = {vn_number(right_value, 2)})."
     )

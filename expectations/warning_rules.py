@@ -14,7 +14,7 @@ from expectations.completeness import is_empty, is_filled
 from reference import Catalog
 from reference.model import WARNING, ParsedWorkbook, Problem
 from reference.periods import Period, parse_period
-from reference.text import fmt_vn
+from reference.text import vn_number
 
 MIN_HISTORY = 3  # no outlier flag with fewer past values
 MAD_SCALE = 0.6745  # makes the MAD consistent with the standard deviation
@@ -192,6 +192,6 @@ def _history_index(history: pd.DataFrame | None) -> dict:
 
 def _outlier_message(name: str, place: str, cell: str, value: float, median: float) -> str:
     return (
-        f"Ô {cell}: {name} ở {place} là {fmt_vn(value)}, khác xa các kỳ trước (trung vị "
-        f"{fmt_vn(median)}). Hãy kiểm tra lại số liệu; nếu đúng, ghi lý do vào cột Ghi chú."
+        f"Ô {cell}: {name} ở {place} là {vn_number(value, 2)}, khác xa các kỳ trước (trung vị "
+        f"{vn_number(median, 2)}). Hãy kiểm tra lại số liệu; nếu đúng, ghi lý do vào cột Ghi chú."
     )

@@ -7,7 +7,7 @@ import click
 from orchestration.options import home_option, today_option
 from orchestration.runner import RefreshSummary, run_refresh
 from reference.model import STATUSES
-from reference.text import fmt_vn
+from reference.text import vn_number
 from warehouse.home import Home
 
 
@@ -20,7 +20,7 @@ def print_summary(summary: RefreshSummary) -> None:
     if summary.latest_period:
         click.echo(f"\nprovince totals for {summary.latest_period}:")
         for code, name, total, unit in summary.latest_totals:
-            click.echo(f"  {code:<18} {fmt_vn(total):>10}  {unit:<11} {name}")
+            click.echo(f"  {code:<18} {vn_number(total, 2):>10}  {unit:<11} {name}")
 
 
 def progress_option(command):

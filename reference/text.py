@@ -1,4 +1,4 @@
-"""Tolerant matching of Vietnamese text typed by hand."""
+"""Tolerant matching of Vietnamese text typed by hand, and Vietnamese number text."""
 
 import math
 import re
@@ -23,9 +23,20 @@ def fold(text: object) -> str:
     return _SPACES.sub(" ", bare).strip().rstrip(":").strip()
 
 
-def vn_number(value: float, decimals: int = 6) -> str:
+def vn_number(
+    value: float | None, decimals: int = 6, *, empty: str = "(trống)", zero: str | None = None
+) -> str:
     """A number written the Vietnamese way: ``45.000``, ``7.150,5`` (dots group thousands,
-    a comma marks decimals; at most ``decimals`` decimals, rounded half up)."""
+    a comma marks decimals; at most ``decimals`` decimals, rounded half up).
+
+    The one formatter for messages (``decimals=2``), the draft report and number text in
+    workbooks. ``empty`` stands for None or NaN; ``zero``, when given, for 0 (``-``, as
+    some clerks type it).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return empty
+    if zero is not None and value == 0:
+        return zero
     if not math.isfinite(value):
         return str(value)
     step = Decimal(1).scaleb(-decimals)
@@ -38,10 +49,3 @@ def vn_number(value: float, decimals: int = 6) -> str:
     if whole.startswith("-") and not grouped.startswith("-"):  # -0.5 -> "-0,5"
         grouped = f"-{grouped}"
     return f"{grouped},{fraction}" if fraction else grouped
-
-
-def fmt_vn(value: object) -> str:
-    """A value quoted in a message to a clerk: ``7.150,5``, or ``(trống)`` when empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "(trống)"
-    return vn_number(float(value), 2)

@@ -12,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from expectations.validate import validate_batch
 from orchestration.cli_workbooks import report, template
 from reference.model import ERROR, ReviewData
-from reference.text import fmt_vn, vn_number
+from reference.text import vn_number
 from tests.helpers import sql_rows
 from workbooks.reading.reader import read_workbook
 from workbooks.reports import narrative
@@ -283,7 +283,7 @@ def test_money_and_exact_counts():
     assert narrative.amount_words(44_870, "lượt người", "count") == "gần 45.000"
     assert vn_number(1_234_567.25, 1) == "1.234.567,3"  # half up, not half to even
     assert vn_number(7_150.5) == "7.150,5" and vn_number(45_000) == "45.000"
-    assert fmt_vn(0.125) == "0,13" and fmt_vn(None) == "(trống)"
+    assert vn_number(0.125, 2) == "0,13" and vn_number(None, 2) == "(trống)"
     assert vn_number(1e20) == "100.000.000.000.000.000.000"  # beyond 28 digits with decimals
 
 

@@ -245,7 +245,9 @@ class _Sheet:
 
 
 @dataclass
-class _Columns:
+class _ColumnsFound:
+    """Where the reader found each column of an indicator table's header."""
+
     header_row: int
     data_start: int
     code: int | None = None
@@ -487,14 +489,14 @@ class _Reader:
             )
         self._read_rows(sheet, cols)
 
-    def _read_header(self, sheet: _Sheet, h: int) -> _Columns:
+    def _read_header(self, sheet: _Sheet, h: int) -> _ColumnsFound:
         top_row, below = sheet.row(h), sheet.row(h + 1)
         code_col = next(c for c, raw in enumerate(top_row) if _key(raw) == "ma chi tieu")
         self.result.code_column = column_letters(code_col + 1)
         captions = any(_key(raw).startswith(_CAPTION_START) for raw in top_row)
         vertical = any(r1 == h and r2 > h for (r1, _), (r2, _) in sheet.merged)
         two_rows = (captions or vertical) and is_blank(sheet.get(h + 1, code_col))
-        cols = _Columns(h, h + 2 if two_rows else h + 1)
+        cols = _ColumnsFound(h, h + 2 if two_rows else h + 1)
         width = max(len(top_row), len(below) if two_rows else 0)
         pending: list[tuple[int, int, str]] = []  # (row, column, text) of district headers
         for c in range(width):
@@ -527,7 +529,7 @@ class _Reader:
                 cols.headed.update(range(c1, c2 + 1))
         return cols
 
-    def _district_columns(self, sheet: _Sheet, cols: _Columns, pending: list) -> None:
+    def _district_columns(self, sheet: _Sheet, cols: _ColumnsFound, pending: list) -> None:
         """Match the district columns, unless they are an old district template after the
         reform: then warn, and none of them is taken for the commune of the same name."""
         former = old_template_matches(self.catalog, self.period, [t for _, _, t in pending])
@@ -565,7 +567,9 @@ class _Reader:
             lambda: self.catalog.match_district(text, period),
         )
 
-    def _district_column(self, sheet: _Sheet, cols: _Columns, r: int, c: int, text: str) -> None:
+    def _district_column(
+        self, sheet: _Sheet, cols: _ColumnsFound, r: int, c: int, text: str
+    ) -> None:
         match = self._match_district(text)
         cell = address(r, c)
         if match.district is not None:
@@ -620,7 +624,7 @@ class _Reader:
             cell,
         )
 
-    def _read_rows(self, sheet: _Sheet, cols: _Columns) -> None:
+    def _read_rows(self, sheet: _Sheet, cols: _ColumnsFound) -> None:
         values = self.result.values
         parts = [(c, "district", code) for c, code in cols.districts]
         if cols.province is not None:
@@ -655,7 +659,9 @@ class _Reader:
                 )  # fmt: skip
         self._report_unseen(sheet, cols)
 
-    def _unit_factor(self, sheet, r: int, cols: _Columns, code: str, unit: str | None) -> float:
+    def _unit_factor(
+        self, sheet, r: int, cols: _ColumnsFound, code: str, unit: str | None
+    ) -> float:
         indicator = self.catalog.indicators.get(code)
         if indicator is None or unit is None:
             return 1.0
@@ -677,7 +683,9 @@ class _Reader:
         return 1.0
 
     # --- what a reader of the sheet would not see or could misread -----------------
-    def _note_unseen(self, sheet: _Sheet, cols: _Columns, r: int, row: list, code: str) -> None:
+    def _note_unseen(
+        self, sheet: _Sheet, cols: _ColumnsFound, r: int, row: list, code: str
+    ) -> None:
         """Collect, for one indicator row, values that would be dropped or misread silently:
         in a column without a header, in a hidden row or column, in merged value cells."""
         unseen = self._unseen
@@ -704,7 +712,7 @@ class _Reader:
                     indicator_code=code,
                 )
 
-    def _report_unseen(self, sheet: _Sheet, cols: _Columns) -> None:
+    def _report_unseen(self, sheet: _Sheet, cols: _ColumnsFound) -> None:
         unseen = self._unseen
         for c, cells in sorted(unseen.unlabelled.items()):
             letter = column_letters(c + 1)

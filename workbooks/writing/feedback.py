@@ -218,7 +218,7 @@ def _on_copy(book: Workbook, header: tuple, problems: Sequence[Problem]) -> byte
     for ws in book.worksheets:
         _remove_old_marks(ws)
         ws.sheet_view.tabSelected = False
-    targets = [_locate(book, p) for p in problems]
+    targets = [_target_of(book, p) for p in problems]
     _mark_cells(problems, targets)
     for sheet in book.worksheets:  # the clerk's sheets print on A4, one page wide
         print_a4_landscape(sheet)
@@ -271,7 +271,7 @@ def _find_sheet(book: Workbook, name: str) -> Worksheet | None:
     return found if isinstance(found, Worksheet) else None
 
 
-def _locate(book: Workbook, problem: Problem) -> _Target | None:
+def _target_of(book: Workbook, problem: Problem) -> _Target | None:
     """The problem's cell in the copy, or None if it names no cell that exists there."""
     if not problem.sheet or not problem.cell or problem.sheet == RESULT_SHEET:
         return None

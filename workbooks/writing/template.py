@@ -118,7 +118,7 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
     if long:
         _finish_long_sheet(sheet, indicators, len(districts))
     else:
-        _finish_indicator_sheet(sheet, _locate(sheet), {i.code: i for i in indicators})
+        _finish_indicator_sheet(sheet, _find_grid(sheet), {i.code: i for i in indicators})
     _finish_task_sheet(tasks, member_names(catalog, period))
     guide = wb.create_sheet("Hướng dẫn", 0)
     days = catalog.deadline_days_for(agency_code, period.period_type)
@@ -162,7 +162,7 @@ def _keep_text_as_text(wb: Workbook) -> None:
                     safe_text(cell, cell.value)
 
 
-def _locate(ws: Worksheet) -> _Grid:
+def _find_grid(ws: Worksheet) -> _Grid:
     """Find the header the writer wrote and the column of each role."""
     for row in ws.iter_rows():
         by_text = {fold(c.value): c.column for c in row if isinstance(c.value, str)}

@@ -134,11 +134,6 @@ def district_header(district: District, style: str) -> str:
     raise ValueError(f"unknown district header style {style!r}")
 
 
-def vn_number_text(value: float, zero_as_dash: bool = True) -> str:
-    """A value typed as Vietnamese number text, as some clerks do (``-`` for zero)."""
-    return "-" if value == 0 and zero_as_dash else vn_number(value)
-
-
 def vn_date_text(day: date) -> str:
     return f"ngày {day.day} tháng {day.month} năm {day.year}"
 
@@ -147,8 +142,8 @@ def vn_date_text(day: date) -> str:
 
 
 @dataclass
-class _Columns:
-    """Column numbers of the indicator table."""
+class _ColumnPlan:
+    """Where the writer puts each column of the indicator table it writes."""
 
     stt: int
     code: int
@@ -170,7 +165,7 @@ class _Columns:
         return min(cols), max(cols)
 
 
-def _columns(layout: SubmissionLayout) -> _Columns:
+def _plan_columns(layout: SubmissionLayout) -> _ColumnPlan:
     col = 5
     total = None
     if layout.total_first:
@@ -184,7 +179,7 @@ def _columns(layout: SubmissionLayout) -> _Columns:
         province, col = col, col + 1
     if total is None:
         total, col = col, col + 1
-    return _Columns(1, 2, 3, 4, districts, province, total, col)
+    return _ColumnPlan(1, 2, 3, 4, districts, province, total, col)
 
 
 def _write_title(ws: Worksheet, row: int, text: str, width: int, bold: bool = True) -> None:
@@ -229,7 +224,7 @@ def _header_cell(ws: Worksheet, row: int, col: int, text: str) -> None:
     cell.font, cell.alignment, cell.border = BOLD, CENTER, BOX
 
 
-def _write_header(ws: Worksheet, row: int, cols: _Columns, layout: SubmissionLayout) -> int:
+def _write_header(ws: Worksheet, row: int, cols: _ColumnPlan, layout: SubmissionLayout) -> int:
     """Write one or two header rows; return the first data row."""
     fixed = {
         cols.stt: STT,
@@ -269,7 +264,7 @@ def _shown(value: Value, layout: SubmissionLayout) -> Value:
         return "-"
     whole = float(value).is_integer()
     if layout.values_as_text and (value >= 1000 or not whole):
-        return vn_number_text(value, layout.zero_as_dash)
+        return vn_number(value)
     return int(value) if whole else value
 
 
@@ -284,7 +279,12 @@ def _row_total(row: IndicatorRow, cells: list[Value]) -> Value:
 
 
 def _write_indicator(
-    ws: Worksheet, r: int, number: int, row: IndicatorRow, cols: _Columns, layout: SubmissionLayout
+    ws: Worksheet,
+    r: int,
+    number: int,
+    row: IndicatorRow,
+    cols: _ColumnPlan,
+    layout: SubmissionLayout,
 ) -> None:
     ws.cell(r, cols.stt, number)
     ws.cell(r, cols.code, row.code)
@@ -314,7 +314,7 @@ def _write_indicator(
 
 
 def _write_rows(
-    ws: Worksheet, r: int, rows: Sequence[IndicatorRow], cols: _Columns, layout: SubmissionLayout
+    ws: Worksheet, r: int, rows: Sequence[IndicatorRow], cols: _ColumnPlan, layout: SubmissionLayout
 ) -> int:
     group, sections = None, 0
     for number, row in enumerate(rows, start=1):
@@ -329,7 +329,7 @@ def _write_rows(
     return r
 
 
-def _write_footer(ws: Worksheet, r: int, cols: _Columns, layout: SubmissionLayout) -> None:
+def _write_footer(ws: Worksheet, r: int, cols: _ColumnPlan, layout: SubmissionLayout) -> None:
     day = layout.report_date
     right = max(cols.width - 3, 4)
     if day is not None:
@@ -342,7 +342,7 @@ def write_indicator_sheet(
     ws: Worksheet, rows: Sequence[IndicatorRow], layout: SubmissionLayout
 ) -> None:
     """Fill ``ws`` with the metadata block, the header and the indicator rows."""
-    cols = _columns(layout)
+    cols = _plan_columns(layout)
     r = 1
     if layout.title_rows:
         _write_title(ws, 1, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", cols.width)

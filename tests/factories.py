@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from orchestration.sample.layouts import sample_layout
 from reference import load_catalog
 from reference.periods import parse_period
 from workbooks.writing.writer import (
@@ -45,7 +46,7 @@ def make_submission(
     """Write a submission; ``period`` is a code, written as its Vietnamese phrase."""
     parsed = parse_period(period)
     options = {"total_formula": False, "districts": load_catalog().districts_for(parsed), **layout}
-    spec = SubmissionLayout(agency_text=agency, period_text=parsed.label_vi, **options)
+    spec = sample_layout(agency_text=agency, period_text=parsed.label_vi, **options)
     return write_submission(path, clean_rows() if rows is None else rows, tasks, spec)
 
 

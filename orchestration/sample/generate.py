@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
+from orchestration.sample.layouts import sample_layout, strip_diacritics
 from orchestration.sample.recent import COMMUNE_HALVES, RECENT_HALVES, long_layout, recent_values
 from orchestration.sample.tasks import (
     COMMON_TASKS,
@@ -32,7 +33,6 @@ from workbooks.writing.writer import (
     SubmissionLayout,
     TaskRow,
     build_workbook,
-    strip_diacritics,
     workbook_bytes,
 )
 
@@ -342,7 +342,7 @@ def _layout(
     with_province: bool,
 ) -> SubmissionLayout:
     styles = ("plain", "plain", "prefixed", "abbreviated", "upper", "no_diacritics", "nfd")
-    return SubmissionLayout(
+    return sample_layout(
         agency_text=_agency_text(rng, agency),
         period_text=_period_text(rng, period),
         districts=districts,

@@ -19,6 +19,7 @@ import random
 from collections import defaultdict
 from datetime import date
 
+from orchestration.sample.layouts import header_in_style
 from reference.catalog import Catalog
 from reference.periods import parse_period
 from workbooks.writing.writer import SubmissionLayout
@@ -181,6 +182,6 @@ def long_layout(rng: random.Random, base: SubmissionLayout) -> SubmissionLayout:
         long_layout=True,
         unit_codes=rng.random() < 0.6,
         unit_name_header=rng.choice(UNIT_NAME_HEADERS),
-        district_header_style=rng.choice(COMMUNE_STYLES),
+        district_header=header_in_style(rng.choice(COMMUNE_STYLES)),
         total_first=False,
     )

@@ -25,7 +25,6 @@ from workbooks.writing.writer import (
     _write_footer,
     _write_metadata,
     _write_title,
-    district_header,
 )
 
 UNIT_CODE = "Mã đơn vị"
@@ -57,7 +56,7 @@ def write_long_sheet(ws: Worksheet, rows: Sequence[IndicatorRow], layout: Submis
         r += 1
     for number, district in enumerate(layout.districts, start=1):
         code = district.code if layout.unit_codes else None
-        name = district_header(district, layout.district_header_style)
+        name = layout.district_header(district)
         values = {row.code: row.district_values.get(district.code) for row in rows}
         _write_unit(ws, r, (number, code, name), values, columns, note_col, layout)
         r += 1

@@ -49,6 +49,8 @@ from workbooks.writing.writer import (
     IndicatorRow,
     SubmissionLayout,
     build_workbook,
+    district_name,
+    prefixed_district_name,
 )
 
 DATE_LABEL, EMAIL_LABEL = "Ngày báo cáo", "Email"
@@ -108,7 +110,7 @@ def build_template(agency_code: str, period_code: str, catalog: Catalog) -> Work
         total_formula=True,
         long_layout=long,
         two_row_header=long,
-        district_header_style="prefixed" if long else "plain",  # "Xã Gia Viễn"
+        district_header=prefixed_district_name if long else district_name,  # "Xã Gia Viễn"
     )
     rows = [IndicatorRow(i.code, i.name, i.unit, group=i.group) for i in indicators]
     wb = build_workbook(rows, [], layout)

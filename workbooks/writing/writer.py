@@ -9,9 +9,8 @@ Output is byte-identical for the same input: duplicates are detected by SHA-256.
 from __future__ import annotations
 
 import io
-import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -23,7 +22,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
 from reference.catalog import District
-from reference.text import vn_number
 from workbooks.writing.style import BOLD, BOX, CENTER, DATE_FORMAT
 
 Value = int | float | str | None
@@ -33,8 +31,6 @@ STT, CODE, NAME, UNIT = "STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn v�
 PROVINCE, TOTAL, NOTE = "Cấp tỉnh", "Tổng cộng", "Ghi chú"
 BY_DISTRICT = "Chia theo huyện, thành phố"
 TASK_HEADERS = ("STT", "Nhiệm vụ", "Loại", "Kết quả", "Đơn vị chủ trì", "Thời hạn", "Ghi chú")
-DISTRICT_STYLES = ("plain", "prefixed", "abbreviated", "upper", "no_diacritics", "nfd")
-_ABBREVIATIONS = {"thành phố": "TP.", "huyện": "H.", "thị xã": "TX.", "quận": "Q."}
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _INSTRUCTIONS = (
@@ -71,6 +67,21 @@ class TaskRow:
     note: str | None = None
 
 
+def district_name(district: District) -> str:
+    """A district column headed by the name alone ("Gia Viễn")."""
+    return district.name
+
+
+def prefixed_district_name(district: District) -> str:
+    """A unit headed with its kind ("Xã Gia Viễn"), as the long layout's rows are."""
+    return f"{district.district_type.capitalize()} {district.name}"
+
+
+def as_number(value: int | float) -> Value:
+    """A value typed as a number: whole numbers as integers."""
+    return int(value) if float(value).is_integer() else value
+
+
 @dataclass
 class SubmissionLayout:
     """How a workbook looks: everything real agencies vary."""
@@ -84,7 +95,7 @@ class SubmissionLayout:
     blank_labels: tuple[str, ...] = ()  # labels with an empty value cell (template to fill in)
     two_row_header: bool = False
     metadata_in_one_cell: bool = False
-    district_header_style: str = "plain"  # one of DISTRICT_STYLES
+    district_header: Callable[[District], str] = district_name  # a district column's header
     include_province: bool = False
     total_first: bool = False  # "Tổng cộng" right after the unit column
     section_rows: bool = False
@@ -98,40 +109,13 @@ class SubmissionLayout:
     unit_header: str = UNIT
     total_header: str = TOTAL
     total_formula: bool = True  # =SUM(...) over the parts when they are all numbers
-    values_as_text: bool = False  # large or decimal numbers as text ("45.000", "7.150,5")
-    zero_as_dash: bool = False
+    cell_value: Callable[[int | float], Value] = as_number  # what a value cell holds
     long_layout: bool = False  # one row per unit, one column per indicator (section 3b)
     unit_codes: bool = True  # long layout: a "Mã đơn vị" (GSO code) column
     unit_name_header: str = "Xã, phường"  # long layout: header of the unit-name column
 
 
 # --- text helpers --------------------------------------------------------------
-
-
-def strip_diacritics(text: str) -> str:
-    """Vietnamese text without diacritics, case kept ("Gia Viễn" -> "Gia Vien")."""
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return bare.replace("đ", "d").replace("Đ", "D")
-
-
-def district_header(district: District, style: str) -> str:
-    """A district column header in one of the forms agencies type."""
-    name, kind = district.name, district.district_type
-    match style:
-        case "plain":
-            return name
-        case "prefixed":
-            return f"{kind.capitalize()} {name}"
-        case "abbreviated":
-            return f"{_ABBREVIATIONS.get(kind, '')} {name}".strip()
-        case "upper":
-            return name.upper()
-        case "no_diacritics":
-            return strip_diacritics(name)
-        case "nfd":
-            return unicodedata.normalize("NFD", name)
-    raise ValueError(f"unknown district header style {style!r}")
 
 
 def vn_date_text(day: date) -> str:
@@ -236,10 +220,7 @@ def _write_header(ws: Worksheet, row: int, cols: _ColumnPlan, layout: Submission
     }
     if cols.province:
         fixed[cols.province] = PROVINCE
-    names = {
-        cols.districts[d.code]: district_header(d, layout.district_header_style)
-        for d in layout.districts
-    }
+    names = {cols.districts[d.code]: layout.district_header(d) for d in layout.districts}
     if not layout.two_row_header or not names:
         for col, text in sorted({**fixed, **names}.items()):
             _header_cell(ws, row, col, text)
@@ -257,15 +238,10 @@ def _write_header(ws: Worksheet, row: int, cols: _ColumnPlan, layout: Submission
 
 
 def _shown(value: Value, layout: SubmissionLayout) -> Value:
-    """The cell content for a value: a number, Vietnamese number text, or text as given."""
+    """The cell content for a value: as the layout types numbers, text as given."""
     if value is None or isinstance(value, str):
         return value
-    if value == 0 and layout.zero_as_dash:
-        return "-"
-    whole = float(value).is_integer()
-    if layout.values_as_text and (value >= 1000 or not whole):
-        return vn_number(value)
-    return int(value) if whole else value
+    return layout.cell_value(value)
 
 
 def _row_total(row: IndicatorRow, cells: list[Value]) -> Value:

@@ -1,18 +1,44 @@
-"""One asset per review table, all built from the rollup of the facts in force."""
+"""The review tables: one step builds the rollup of the facts in force, then every table.
 
-from dagster import AssetKey, AssetsDefinition, MaterializeResult, MetadataValue, asset
+They are one multi-asset, so the UI still shows each table as an asset with its own
+description, row count and preview, while a refresh pays for one Dagster step, not nine.
+"""
+
+from collections.abc import Iterator
+
+from dagster import AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from assets.resources import RefreshResource
 from warehouse.review import (
     REVIEW_TABLES,
+    ROLLUP,
     build_review_table,
     build_rollup,
     describe_review_table,
+    preview,
 )
 
 PREVIEW_ROWS = 10
+GROUP = "review"
 # Review tables built from other review tables rather than from the rollup alone.
 BUILT_FROM = {"review_task_summary": ["review_agency_tasks"]}
+
+ROLLUP_SPEC = AssetSpec(
+    ROLLUP,
+    group_name=GROUP,
+    deps=["warehouse_facts"],
+    description="Values for every period an agency covers, directly or from finer periods.",
+)
+REVIEW_SPECS = [
+    AssetSpec(
+        table,
+        group_name=GROUP,
+        deps=[ROLLUP, "warehouse_facts", *BUILT_FROM.get(table, [])],
+        description=f"{describe_review_table(table)} (`{table}`, warehouse.md)",
+    )
+    for table in REVIEW_TABLES
+]
+REVIEW_ASSET_KEYS = [spec.key for spec in REVIEW_SPECS]
 
 
 def markdown_table(frame) -> str:
@@ -28,35 +54,16 @@ def markdown_table(frame) -> str:
     return "\n".join([header, rule, *body])
 
 
-@asset(group_name="review", deps=["warehouse_facts"])
-def agg_indicator_value(refresh: RefreshResource) -> MaterializeResult:
-    """Values for every period an agency covers, directly or from finer periods."""
+@multi_asset(specs=[ROLLUP_SPEC, *REVIEW_SPECS], name="review_tables")
+def review_tables(refresh: RefreshResource) -> Iterator[MaterializeResult]:
+    """Rebuild the rollup, then each review table in REVIEW_TABLES order."""
     with refresh.connect() as con:
-        build_rollup(con)
-        rows = con.execute("SELECT count(*) FROM agg_indicator_value").fetchall()[0][0]
-    return MaterializeResult(metadata={"rows": int(rows)})
-
-
-def _review_asset(table: str) -> AssetsDefinition:
-    @asset(
-        name=table,
-        group_name="review",
-        deps=["agg_indicator_value", "warehouse_facts", *BUILT_FROM.get(table, [])],
-        description=f"{describe_review_table(table)} (`{table}`, warehouse.md)",
-    )
-    def _build(refresh: RefreshResource) -> MaterializeResult:
-        with refresh.connect() as con:
+        rows = build_rollup(con)
+        yield MaterializeResult(asset_key=AssetKey(ROLLUP), metadata={"rows": rows})
+        for table in REVIEW_TABLES:
             rows = build_review_table(con, table)
-            preview = con.execute(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}").df()
-        return MaterializeResult(
-            metadata={
-                "rows": rows,
-                "preview": MetadataValue.md(markdown_table(preview)),
-            }
-        )
-
-    return _build
-
-
-REVIEW_ASSETS = [_review_asset(table) for table in REVIEW_TABLES]
-REVIEW_ASSET_KEYS = [AssetKey(table) for table in REVIEW_TABLES]
+            shown = markdown_table(preview(con, table, PREVIEW_ROWS))
+            yield MaterializeResult(
+                asset_key=AssetKey(table),
+                metadata={"rows": rows, "preview": MetadataValue.md(shown)},
+            )

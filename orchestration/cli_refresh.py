@@ -12,7 +12,11 @@ from warehouse.home import Home
 
 
 def print_summary(summary: RefreshSummary) -> None:
-    click.echo(f"run {summary.run_id}: {'succeeded' if summary.success else 'FAILED'}")
+    if summary.run_id is None:
+        click.echo("nothing arrived and the warehouse is current: no refresh run was needed")
+        click.echo(f"alerts: {summary.alerts}")
+    else:
+        click.echo(f"run {summary.run_id}: {'succeeded' if summary.success else 'FAILED'}")
     this_run = ", ".join(f"{summary.this_run.get(s, 0)} {s}" for s in STATUSES)
     overall = ", ".join(f"{summary.overall.get(s, 0)} {s}" for s in STATUSES)
     click.echo(f"files this run: {this_run}")
@@ -57,6 +61,12 @@ def _refresh(home: str | None, today, progress: bool) -> None:
         return
     steps = ", ".join(summary.failed_steps) or "the run"
     problem = settings_problem(paths)
+    if summary.run_id is None:
+        raise click.ClickException(
+            f"alert settings unusable, no e-mail or webhook sent ({problem}); alerts wait "
+            "in the outbox until the settings are fixed. Nothing arrived: the warehouse "
+            "is unchanged."
+        )
     if summary.published and problem:
         raise click.ClickException(
             f"alert settings unusable, no e-mail or webhook sent ({problem}); the warehouse "

@@ -18,6 +18,7 @@ from orchestration.instance import (
 from orchestration.options import home_option
 from orchestration.output import output_options, render
 from reference.model import STATUSES
+from warehouse.freshness import last_check
 from warehouse.home import Home
 from warehouse.inbox import LOCAL_TZ
 from warehouse.store import connect_readonly
@@ -33,6 +34,7 @@ class Status:
     warehouse: bool = False
     last_load: dict | None = None  # run_id, ingested_at, files (status -> count)
     last_dagster_run: dict | None = None  # run_id, status, started_at, ended_at
+    last_check: dict | None = None  # checked_at, alerts: a `run` that found nothing to do
     files: dict[str, int] = field(default_factory=dict)  # status -> count, all refreshes
     open_alerts: list[PendingDelivery] = field(default_factory=list)
     alert_settings: dict = field(default_factory=dict)  # ok, channels or error
@@ -44,6 +46,7 @@ def collect(home: Home) -> Status:
     if status.warehouse:
         _from_warehouse(home, status)
     status.last_dagster_run = _last_dagster_run(home)
+    status.last_check = last_check(home)
     status.alert_settings = _alert_settings(home)
     return status
 
@@ -185,6 +188,8 @@ def as_rows(status: Status) -> list[tuple[str, str, object]]:
         rows += [("last_load", s, n) for s, n in _counts(status.last_load["files"]).items()]
     for key, value in (status.last_dagster_run or {}).items():
         rows.append(("last_dagster_run", key, value))
+    for key, value in (status.last_check or {}).items():
+        rows.append(("last_check", key, value))
     rows += [("files", s, n) for s, n in _counts(status.files).items()]
     rows += [("alert_settings", k, v) for k, v in status.alert_settings.items()]
     rows.append(("open_alerts", "count", len(status.open_alerts)))
@@ -200,6 +205,7 @@ def as_json(status: Status) -> str:
         "last_load": status.last_load
         and {**status.last_load, "files": _counts(status.last_load["files"])},
         "last_dagster_run": status.last_dagster_run,
+        "last_check": status.last_check,
         "files": _counts(status.files),
         "open_alerts": [asdict(a) for a in status.open_alerts],
         "alert_settings": status.alert_settings,
@@ -221,6 +227,9 @@ def as_table(status: Status) -> str:
     else:
         parts.append("Last load: none" + ("" if status.warehouse else " (no warehouse yet)"))
     parts.append(_run_line(status.last_dagster_run))
+    if status.last_check:
+        at = status.last_check["checked_at"].astimezone(LOCAL_TZ)
+        parts.append(f"Last check, nothing to do: {at:%Y-%m-%d %H:%M:%S %z} (no run needed)")
     parts.append("Files in total: " + _line(status.files).strip())
     parts.append(_settings_line(status.alert_settings))
     parts.append(f"\nOpen alerts: {len(status.open_alerts)}")

@@ -7,7 +7,7 @@ from assets.load import published_warehouse, warehouse_facts
 from assets.periods import period_review_workbook
 from assets.quality import delivered_alerts, feedback_workbooks, queued_alerts
 from assets.resources import ProjectResource, RefreshResource
-from assets.review import REVIEW_ASSETS, agg_indicator_value
+from assets.review import review_tables
 from orchestration.jobs import period_reports_job, refresh_job
 from orchestration.progress import progress_logger
 from orchestration.schedules import daily_refresh
@@ -19,8 +19,7 @@ defs = Definitions(
         parsed_submissions,
         validated_submissions,
         warehouse_facts,
-        agg_indicator_value,
-        *REVIEW_ASSETS,
+        review_tables,
         published_warehouse,
         feedback_workbooks,
         queued_alerts,

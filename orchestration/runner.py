@@ -4,15 +4,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from orchestration.instance import open_instance
-from warehouse.freshness import nothing_to_do
+from warehouse.freshness import nothing_to_do, record_check
 from warehouse.home import Home
 from warehouse.store import connect_readonly
 
 
 @dataclass
 class RefreshSummary:
-    run_id: str
+    run_id: str | None  # None: nothing to do, so no Dagster run was made
     success: bool
+    alerts: str = ""  # what the delivery of due alerts did, when no run was made
     published: bool = False  # the refreshed warehouse replaced the live one
     failed_steps: list[str] = field(default_factory=list)
     this_run: dict[str, int] = field(default_factory=dict)  # status -> files of this run
@@ -26,18 +27,34 @@ def run_refresh(
 ) -> RefreshSummary:
     """Execute the same job the schedule runs; the warehouse changes only if it succeeds.
 
-    With nothing to do (empty inbox, reference data and schema as last published) only
-    the steps of NOTHING_ARRIVED_ASSETS run (a run of the same job, recorded as such), so
-    the daily run that finds nothing costs almost nothing.
+    With nothing to do (empty inbox, reference data and schema as last published) no
+    Dagster run is made: alerts that are due are delivered, the check is recorded for
+    `chitieu status`, and nothing is copied, validated or rebuilt. So the daily run that
+    finds nothing costs little more than Python's start-up.
     """
-    from orchestration.definitions import defs
-    from orchestration.jobs import NOTHING_ARRIVED_ASSETS
-
     home.ensure()
+    if nothing_to_do(home):
+        summary = _deliver_due_alerts(home)
+    else:
+        summary = _run_job(home, today, log_level, progress)
+    if home.warehouse.exists():
+        _fill_summary(home, summary)
+    return summary
+
+
+def _deliver_due_alerts(home: Home) -> RefreshSummary:
+    from alerts import deliver
+
+    report = deliver(home.root)
+    record_check(home, report.summary())
+    return RefreshSummary(None, report.settings_error is None, alerts=report.summary())
+
+
+def _run_job(home: Home, today: date | None, log_level: str, progress: bool) -> RefreshSummary:
+    from orchestration.definitions import defs
+
     config = {"home": str(home.root), "today": today.isoformat() if today else ""}
     job = defs.resolve_job_def("refresh")
-    selection = NOTHING_ARRIVED_ASSETS if nothing_to_do(home) else None
-    steps = len(selection) if selection else len(job.nodes_in_topological_order)
     with open_instance(home) as instance:
         result = job.execute_in_process(
             run_config={
@@ -47,24 +64,20 @@ def run_refresh(
                     "progress": {
                         "config": {
                             "enabled": progress,
-                            "total_steps": steps,
+                            "total_steps": len(job.nodes_in_topological_order),
                         }
                     },
                 },
             },
             instance=instance,
             raise_on_error=False,
-            asset_selection=selection,
         )
-    summary = RefreshSummary(
+    return RefreshSummary(
         result.run_id,
         result.success,
-        published=selection is None and result.is_node_success("published_warehouse"),
+        published=result.is_node_success("published_warehouse"),
         failed_steps=sorted(result.get_failed_step_keys()),
     )
-    if home.warehouse.exists():
-        _fill_summary(home, summary)
-    return summary
 
 
 def _fill_summary(home: Home, summary: RefreshSummary) -> None:

@@ -41,16 +41,6 @@ pytestmark = pytest.mark.slow
 KILL_POINTS = int(os.environ.get("CHITIEU_KILL_POINTS", "20"))
 CHAINS = int(os.environ.get("CHITIEU_KILL_CHAINS", "2"))
 SEED = int(os.environ.get("CHITIEU_KILL_SEED", str(random.SystemRandom().randrange(10**6))))
-REVIEW_STEPS = (
-    "review_agency_tasks",
-    "review_completeness",
-    "review_district_comparable",
-    "review_former_district_indicator",
-    "review_district_indicator",
-    "review_indicator_totals",
-    "review_program",
-    "review_task_summary",
-)
 # (target, event that arms the kill, longest delay after it in seconds); weights = counts.
 TARGETS = [
     ("startup", None, 3.0, 1),
@@ -59,8 +49,7 @@ TARGETS = [
     ("parsed_submissions", ("STEP_START", "parsed_submissions"), 0.2, 2),
     ("validated_submissions", ("STEP_START", "validated_submissions"), 0.8, 4),
     ("warehouse_facts", ("STEP_START", "warehouse_facts"), 0.1, 2),
-    ("agg_indicator_value", ("STEP_START", "agg_indicator_value"), 0.05, 1),
-    ("review", ("STEP_START", "review_*"), 0.25, 3),
+    ("review", ("STEP_START", "review_tables"), 0.5, 4),
     ("published_warehouse", ("STEP_START", "published_warehouse"), 0.04, 2),
     ("feedback_workbooks", ("STEP_START", "feedback_workbooks"), 0.15, 1),
     ("delivered_alerts", ("STEP_START", "delivered_alerts"), 0.15, 1),
@@ -70,8 +59,7 @@ PHASES = {
     "parsed_submissions": "reading",
     "validated_submissions": "validation",
     "warehouse_facts": "load",
-    "agg_indicator_value": "review",
-    **dict.fromkeys(REVIEW_STEPS, "review"),
+    "review_tables": "review",
     "published_warehouse": "publish",
     "feedback_workbooks": "feedback",
     "queued_alerts": "feedback",
@@ -96,8 +84,6 @@ def plan(rng: random.Random, count: int) -> list[Kill]:
     kills = []
     for i in range(count):
         target, arm, longest, _ = cycle[i % len(cycle)]
-        if arm and arm[1] == "review_*":
-            arm = ("STEP_START", rng.choice(REVIEW_STEPS))
         low = 0.2 if arm is None else 0.0
         kills.append(Kill(target, arm, rng.uniform(low, longest)))
     order = [t[0] for t in TARGETS]
@@ -186,7 +172,7 @@ REQUIRED_PHASES = {
     "reading": "parsed_submissions",
     "validation": "validated_submissions",
     "load": "warehouse_facts",
-    "review": "agg_indicator_value",
+    "review": "review_tables",
 }
 TOP_UP_TRIES = 3
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import COMMANDS, load_command
-from tests.helpers import TODAY
+from tests.helpers import TODAY, invoke
 
 PROJECT = Path(__file__).resolve().parent.parent
 HEAVY = ("dagster", "pandas", "openpyxl", "great_expectations", "numpy")
@@ -79,8 +79,8 @@ def test_the_help_listing_matches_each_command(demo_home):
         assert inspect.cleandoc(load_command(name).help).split("\n\n")[0] == first_line
 
 
-def test_a_run_with_an_empty_inbox_is_a_run_that_only_retries_alerts(demo_copy):
-    """The daily run that finds nothing: a run of `refresh`, no GE, no copy, no rebuild."""
+def test_a_run_with_an_empty_inbox_only_delivers_due_alerts_and_records_the_check(demo_copy):
+    """The daily run that finds nothing: no Dagster run, no GE, no copy, no rebuild."""
     from alerts import build_alert, enqueue, pending
     from orchestration.cli_status import collect
     from warehouse.home import Home
@@ -100,16 +100,20 @@ def test_a_run_with_an_empty_inbox_is_a_run_that_only_retries_alerts(demo_copy):
     warehouse = demo_copy / "warehouse.duckdb"
     before = (warehouse.read_bytes(), warehouse.stat().st_mtime_ns)
     last = collect(Home(demo_copy)).last_dagster_run["run_id"]
+    assert collect(Home(demo_copy)).last_check is None
 
     found = heavy_imports(demo_copy, "run", "--today", TODAY)
 
-    assert not found & {"great_expectations", "pandas", "openpyxl"}, found
+    assert not found & {"dagster", "great_expectations", "pandas", "openpyxl"}, found
     assert (warehouse.read_bytes(), warehouse.stat().st_mtime_ns) == before
     assert list((demo_copy / "staging").iterdir()) == []
-    run = collect(Home(demo_copy)).last_dagster_run
-    assert run["run_id"] != last and run["status"] == "SUCCESS"
+    status = collect(Home(demo_copy))
+    assert status.last_dagster_run["run_id"] == last
+    assert status.last_check["checked_at"] > status.last_dagster_run["ended_at"]
     assert pending(demo_copy) == []  # the queued alert was delivered (log channel)
     assert "late.xlsx" in log.read_text(encoding="utf-8")
+    shown = invoke(demo_copy, "status")
+    assert "Last check, nothing to do:" in shown.output
 
 
 @pytest.mark.slow  # a whole refresh with Great Expectations in a fresh process

@@ -8,7 +8,9 @@ crash between publishing and recording) means a full refresh.
 """
 
 import hashlib
+import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.home import Home
@@ -16,6 +18,7 @@ from warehouse.inbox import inbox_paths
 from warehouse.store import is_current
 
 STAMP_NAME = "warehouse.reference.sha256"
+CHECK_NAME = "last_check.json"  # the newest `run` that found nothing to do
 
 
 def reference_folder() -> Path:
@@ -49,3 +52,20 @@ def nothing_to_do(home: Home) -> bool:
     if not stamp.exists() or stamp.read_text(encoding="ascii").strip() != reference_digest():
         return False
     return is_current(home.warehouse)
+
+
+def record_check(home: Home, alerts: str, moment: datetime | None = None) -> None:
+    """Note a `run` that found nothing to do (no Dagster run is made for it), for `status`."""
+    check = {"checked_at": (moment or datetime.now(UTC)).isoformat(), "alerts": alerts}
+    partial = home.root / (CHECK_NAME + ".partial")
+    partial.write_text(json.dumps(check, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(home.root / CHECK_NAME)
+
+
+def last_check(home: Home) -> dict | None:
+    """The newest check that found nothing to do: checked_at (aware datetime) and alerts."""
+    try:
+        check = json.loads((home.root / CHECK_NAME).read_text(encoding="utf-8"))
+        return {**check, "checked_at": datetime.fromisoformat(check["checked_at"])}
+    except (OSError, ValueError, KeyError):
+        return None

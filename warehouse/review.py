@@ -22,13 +22,14 @@ REVIEW_TABLES = (
 ROLLUP_LEVELS = ("quarter", "half_year", "year")  # finest first
 
 
-def build_rollup(con: duckdb.DuckDBPyConnection) -> None:
-    """Values in force for every period covered directly or by all of its parts."""
+def build_rollup(con: duckdb.DuckDBPyConnection) -> int:
+    """Values in force for every period covered directly or by all of its parts; its rows."""
     con.execute((REVIEW_SQL / f"00_{ROLLUP}.sql").read_text(encoding="utf-8"))
     one_pass = (REVIEW_SQL / "00_agg_rollup_pass.sql").read_text(encoding="utf-8")
     for level in ROLLUP_LEVELS:
         con.execute("SET VARIABLE level = ?", [level])
         con.execute(one_pass)
+    return int(con.execute(f"SELECT count(*) FROM {ROLLUP}").fetchall()[0][0])
 
 
 def describe_review_table(name: str) -> str:
@@ -48,3 +49,10 @@ def build_review_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
         raise ValueError(f"unknown review table {name!r}")
     con.execute((REVIEW_SQL / f"{name}.sql").read_text(encoding="utf-8"))
     return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+
+def preview(con: duckdb.DuckDBPyConnection, name: str, rows: int):
+    """The first ``rows`` rows of a review table, as a DataFrame (for the UI)."""
+    if name not in REVIEW_TABLES:
+        raise ValueError(f"unknown review table {name!r}")
+    return con.execute(f"SELECT * FROM {name} LIMIT {int(rows)}").df()

@@ -19,6 +19,7 @@ from assets.check_reporting import (
 from assets.resources import RefreshResource
 from reference.model import (
     ACCEPTED,
+    DUPLICATE,
     ERROR,
     REJECTED,
     WARNING,
@@ -118,14 +119,7 @@ def validated_submissions(
         parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs
     )
     _log_refused(context, "validation", [(parsed_submissions[i], e) for i, e in failures])
-    submissions = [
-        Submission(arrival, parsed, found)
-        for arrival, parsed, found in zip(
-            inbox_files.new, parsed_submissions, problems, strict=True
-        )
-    ]
-    submissions += [Submission(arrival, None) for arrival, _ in inbox_files.duplicates]
-    submissions.sort(key=lambda s: (s.arrival.received_at, s.arrival.file_name))
+    submissions = inbox_files.submissions(parsed_submissions, problems)
     accepted = [s for s in submissions if s.status == ACCEPTED]
     suite_ok, suite_failures, refused = _verify([s.parsed for s in accepted], catalog)
     for index, error in refused:
@@ -136,7 +130,7 @@ def validated_submissions(
     warned = [s for s in submissions if s.warning_count]
     counts = {
         status: sum(s.status == status for s in submissions)
-        for status in ("accepted", "rejected", "duplicate")
+        for status in (ACCEPTED, REJECTED, DUPLICATE)
     }
     yield Output(submissions, metadata={**counts, "files": len(submissions)})
     yield AssetCheckResult(

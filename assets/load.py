@@ -9,6 +9,7 @@ from assets.review import REVIEW_ASSET_KEYS
 from reference.model import Submission
 from warehouse.inbox import clear_from_inbox
 from warehouse.load import Triage, load_isolated
+from warehouse.record import facts_in_force
 
 
 @asset(group_name="warehouse", deps=["inbox_files"])
@@ -31,7 +32,7 @@ def warehouse_facts(
     ]
     with refresh.connect() as con:
         ids, refused = load_isolated(con, refresh.catalog, submissions, paths, context.run_id)
-        facts = con.execute("SELECT count(*) FROM fact_indicator_value").fetchall()[0][0]
+        facts = facts_in_force(con)
     for index, error in refused:
         name = submissions[index].arrival.file_name
         context.log.error(f"{name}: rejected, loading failed on it: {error!r}")

@@ -17,6 +17,7 @@ from dagster import (
 
 from assets.resources import ProjectResource
 from assets.review import markdown_table
+from warehouse.review import ProvinceTotal, province_totals
 from warehouse.store import connect_readonly
 
 period_partitions = DynamicPartitionsDefinition(name="period")
@@ -46,11 +47,7 @@ def period_review_workbook(
     try:
         with connect_readonly(home) as con:
             data = load_review_data(con, period_code)
-            totals = con.execute(
-                "SELECT indicator_code, total_value, same_period_last_year_value, change_pct "
-                "FROM review_indicator_totals WHERE period_code = ? ORDER BY sort_order",
-                [period_code],
-            ).df()
+            totals = province_totals(con, period_code)
     except PeriodNotInWarehouse as error:
         raise Failure(description=str(error)) from error
     home.reports.mkdir(parents=True, exist_ok=True)
@@ -59,6 +56,13 @@ def period_review_workbook(
         metadata={
             "workbook": MetadataValue.path(str(path)),
             "indicators": len(totals),
-            "province_totals": MetadataValue.md(markdown_table(totals)),
+            "province_totals": MetadataValue.md(markdown_table(_totals_frame(totals))),
         }
     )
+
+
+def _totals_frame(totals: list[ProvinceTotal]):
+    import pandas as pd
+
+    columns = ["indicator_code", "total_value", "same_period_last_year_value", "change_pct"]
+    return pd.DataFrame(totals, columns=list(ProvinceTotal._fields))[columns]

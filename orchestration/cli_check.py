@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from orchestration.options import home_option, today_option
-from reference.model import ISSUE_FIELDS
+from reference.model import ISSUE_FIELDS, REJECTED, verdict
 from warehouse.inbox import LOCAL_TZ
 
 
@@ -44,13 +44,13 @@ def check(files: tuple[Path, ...], as_json: bool, today, home: str | None) -> No
     problems = validate_batch(parsed, catalog, arrivals, _history(agencies, home))
     any_error = False
     for path, workbook, found in zip(files, parsed, problems, strict=True):
-        rejected = any(p.severity == "error" for p in found)
-        any_error |= rejected
+        status = verdict(found)
+        any_error |= status == REJECTED
         report = {
             "file": str(path),
             "agency_code": workbook.agency_code,
             "period_code": workbook.period_code,
-            "status": "rejected" if rejected else "accepted",
+            "status": status,
             "issues": [{name: getattr(p, name) for name in ISSUE_FIELDS} for p in found],
         }
         click.echo(json.dumps(report, ensure_ascii=False) if as_json else _text(report))

@@ -23,8 +23,9 @@ def print_summary(summary: RefreshSummary) -> None:
     click.echo(f"files in total: {overall}")
     if summary.latest_period:
         click.echo(f"\nprovince totals for {summary.latest_period}:")
-        for code, name, total, unit in summary.latest_totals:
-            click.echo(f"  {code:<18} {vn_number(total, 2):>10}  {unit:<11} {name}")
+        for t in summary.latest_totals:
+            total = vn_number(t.total_value, 2)
+            click.echo(f"  {t.indicator_code:<18} {total:>10}  {t.unit:<11} {t.indicator_name}")
 
 
 def progress_option(command):
@@ -125,12 +126,13 @@ def stage_sample(paths: Home) -> tuple[int, int]:
 
     from orchestration.sample.generate import generate_sample
     from warehouse.inbox import sha256_of
+    from warehouse.record import recorded_hashes
     from warehouse.store import connect_readonly
 
     known: set[str] = set()
     if paths.warehouse.exists():
         with connect_readonly(paths) as con:
-            known = {r[0] for r in con.execute("SELECT file_sha256 FROM etl_submission").fetchall()}
+            known = recorded_hashes(con)
     with tempfile.TemporaryDirectory() as folder:
         sample = generate_sample(Path(folder))
         fresh = [p for p in sample if sha256_of(p) not in known]

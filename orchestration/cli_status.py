@@ -21,6 +21,7 @@ from reference.model import STATUSES
 from warehouse.freshness import last_check
 from warehouse.home import Home
 from warehouse.inbox import LOCAL_TZ
+from warehouse.record import last_load, status_counts
 from warehouse.store import connect_readonly
 
 RUNNING_STATES = ("STARTED", "STARTING")
@@ -65,18 +66,12 @@ def _alert_settings(home: Home) -> dict:
 
 def _from_warehouse(home: Home, status: Status) -> None:
     with connect_readonly(home) as con:
-        counts = con.execute("SELECT status, count(*) FROM etl_submission GROUP BY ALL").fetchall()
-        status.files = {s: n for s, n in counts}
-        last = con.execute(
-            "SELECT run_id, max(ingested_at) FROM etl_submission"
-            " GROUP BY run_id ORDER BY 2 DESC LIMIT 1"
-        ).fetchall()
-        if not last:
+        status.files = status_counts(con)
+        last = last_load(con)
+        if last is None:
             return
-        run_id, ingested_at = last[0]
-        files = con.execute(
-            "SELECT status, count(*) FROM etl_submission WHERE run_id = ? GROUP BY ALL", [run_id]
-        ).fetchall()
+        run_id, ingested_at = last
+        files = status_counts(con, run_id)
     # Stored as the loading machine's naive local time: shown in Vietnam time, with its
     # offset, like received_at, so a reader in any time zone reads the same moment.
     shown = ingested_at.astimezone(LOCAL_TZ)

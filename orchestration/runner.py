@@ -6,6 +6,8 @@ from datetime import date
 from orchestration.instance import open_instance
 from warehouse.freshness import nothing_to_do, record_check
 from warehouse.home import Home
+from warehouse.record import status_counts
+from warehouse.review import ProvinceTotal, latest_half_year, province_totals
 from warehouse.store import connect_readonly
 
 
@@ -19,7 +21,7 @@ class RefreshSummary:
     this_run: dict[str, int] = field(default_factory=dict)  # status -> files of this run
     overall: dict[str, int] = field(default_factory=dict)  # status -> all files ever
     latest_period: str | None = None
-    latest_totals: list[tuple[str, str, float, str]] = field(default_factory=list)
+    latest_totals: list[ProvinceTotal] = field(default_factory=list)
 
 
 def run_refresh(
@@ -82,21 +84,9 @@ def _run_job(home: Home, today: date | None, log_level: str, progress: bool) -> 
 
 def _fill_summary(home: Home, summary: RefreshSummary) -> None:
     with connect_readonly(home) as con:
-        summary.this_run = dict(
-            con.execute(
-                "SELECT status, count(*) FROM etl_submission WHERE run_id = ? GROUP BY ALL",
-                [summary.run_id],
-            ).fetchall()
-        )
-        summary.overall = dict(
-            con.execute("SELECT status, count(*) FROM etl_submission GROUP BY ALL").fetchall()
-        )
-        latest = con.execute(
-            "SELECT max(period_code) FROM review_indicator_totals WHERE period_type = 'half_year'"
-        ).fetchall()[0][0]
-        summary.latest_period = latest
-        summary.latest_totals = con.execute(
-            "SELECT indicator_code, indicator_name, total_value, unit FROM review_indicator_totals"
-            " WHERE period_code = ? ORDER BY sort_order",
-            [latest],
-        ).fetchall()
+        if summary.run_id is not None:
+            summary.this_run = status_counts(con, summary.run_id)
+        summary.overall = status_counts(con)
+        summary.latest_period = latest_half_year(con)
+        if summary.latest_period:
+            summary.latest_totals = province_totals(con, summary.latest_period)

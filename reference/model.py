@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -173,6 +174,11 @@ ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE = "accepted", "rejected", "superseded"
 STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, DUPLICATE)  # every status of etl_submission
 
 
+def verdict(problems: Iterable[Problem]) -> str:
+    """How a file that was read ends: rejected when any problem is an error."""
+    return REJECTED if any(p.severity == ERROR for p in problems) else ACCEPTED
+
+
 @dataclass
 class Submission:
     """A file of this refresh with what reading and validation found."""
@@ -185,7 +191,7 @@ class Submission:
     def status(self) -> str:
         if self.parsed is None:
             return DUPLICATE
-        return REJECTED if self.error_count else ACCEPTED
+        return verdict(self.problems)
 
     @property
     def error_count(self) -> int:

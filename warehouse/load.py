@@ -19,6 +19,8 @@ from reference.model import (
     ACCEPTED,
     ISSUE_FIELDS,
     Arrival,
+    ParsedWorkbook,
+    Problem,
     Submission,
     TaskItem,
     processing_problem,
@@ -38,6 +40,16 @@ class Triage:
     new: list[Arrival]
     duplicates: list[tuple[Arrival, int | None]]  # with the submission id first ingested
     already_recorded: list[Arrival]  # same name, bytes and time: a rerun after a crash
+
+    def submissions(
+        self, parsed: Sequence[ParsedWorkbook], problems: Sequence[list[Problem]]
+    ) -> list[Submission]:
+        """The files to record, in received order: each new one with what reading and
+        validation found (``parsed`` and ``problems`` follow ``new``), then duplicates."""
+        found = zip(self.new, parsed, problems, strict=True)
+        submissions = [Submission(arrival, workbook, issues) for arrival, workbook, issues in found]
+        submissions += [Submission(arrival, None) for arrival, _ in self.duplicates]
+        return sorted(submissions, key=lambda s: (s.arrival.received_at, s.arrival.file_name))
 
 
 def triage_arrivals(con: duckdb.DuckDBPyConnection | None, arrivals: Sequence[Arrival]) -> Triage:

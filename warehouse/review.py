@@ -1,6 +1,7 @@
 """Materialize the review tables of warehouse.md from the facts in force."""
 
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -56,3 +57,31 @@ def preview(con: duckdb.DuckDBPyConnection, name: str, rows: int):
     if name not in REVIEW_TABLES:
         raise ValueError(f"unknown review table {name!r}")
     return con.execute(f"SELECT * FROM {name} LIMIT {int(rows)}").df()
+
+
+class ProvinceTotal(NamedTuple):
+    """One row of ``review_indicator_totals`` as the run summary and the UI show it."""
+
+    indicator_code: str
+    indicator_name: str
+    total_value: float | None
+    unit: str
+    same_period_last_year_value: float | None
+    change_pct: float | None
+
+
+def latest_half_year(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The newest half year with review totals, if any."""
+    return con.execute(
+        "SELECT max(period_code) FROM review_indicator_totals WHERE period_type = 'half_year'"
+    ).fetchall()[0][0]
+
+
+def province_totals(con: duckdb.DuckDBPyConnection, period_code: str) -> list[ProvinceTotal]:
+    """The province's total of every indicator for one period, in the catalogue's order."""
+    rows = con.execute(
+        f"SELECT {', '.join(ProvinceTotal._fields)} FROM review_indicator_totals"
+        " WHERE period_code = ? ORDER BY sort_order",
+        [period_code],
+    ).fetchall()
+    return [ProvinceTotal(*row) for row in rows]

@@ -23,9 +23,11 @@ def test_workers_read_the_same_workbooks_in_the_same_order(home: Path, monkeypat
     monkeypatch.setattr(
         assets.ingest,
         "read_workbook",
-        lambda path, *a: (_ for _ in ()).throw(ValueError("boom"))
-        if "07_" in Path(path).name
-        else real(path, *a),
+        lambda path, *a: (
+            (_ for _ in ()).throw(ValueError("boom"))
+            if "07_" in Path(path).name
+            else real(path, *a)
+        ),
     )
     catalog, paths, today = load_catalog(), Home(home), date.fromisoformat(TODAY)
     arrivals = scan_inbox(paths)

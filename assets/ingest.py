@@ -1,5 +1,9 @@
 """Picking up the inbox, reading workbooks, validating the batch."""
 
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -65,13 +69,12 @@ def parsed_submissions(
     home, catalog, today = refresh.paths, refresh.catalog, refresh.reference_date
     parsed = []
     step = max(1, len(inbox_files.new) // 10)
-    for count, arrival in enumerate(inbox_files.new, start=1):
-        try:
-            workbook = _read(home, arrival, catalog, today)
-        except Exception as error:  # noqa: BLE001 - one file never fails the run
-            context.log.error(f"{arrival.file_name}: reading failed: {error!r}")
-            workbook = ParsedWorkbook(arrival.file_name)
-            workbook.problems.append(processing_problem("đọc", error))
+    found = _read_all(home, inbox_files.new, catalog, today)
+    for count, (arrival, (workbook, error)) in enumerate(
+        zip(inbox_files.new, found, strict=True), start=1
+    ):
+        if error is not None:
+            context.log.error(f"{arrival.file_name}: reading failed: {error}")
         parsed.append(workbook)
         if count % step == 0 or count == len(inbox_files.new):
             context.log.info(f"progress: read {count}/{len(inbox_files.new)} workbooks")
@@ -141,6 +144,45 @@ def validated_submissions(
     )
     yield _problem_check(NO_REJECTED_SUBMISSIONS, rejected, ERROR, "rejected_files", "errors")
     yield _problem_check(NO_WARNINGS, warned, WARNING, "files_with_warnings", "warnings")
+
+
+READ_IN_PARALLEL_FROM = 100  # below this, forking a second reader costs more than it saves
+_BATCH: tuple = ()  # (home, arrivals, catalog, today) of the batch the workers read
+
+
+def _read_all(home, arrivals: list[Arrival], catalog, today):
+    """Yield (workbook, repr of the error it raised or None) per arrival, in order.
+
+    A large batch is read on every core: a forked worker inherits the batch, and only
+    the index of a file and its parsed rows cross between processes.
+    """
+    global _BATCH
+    workers = min(os.cpu_count() or 1, 2)
+    if len(arrivals) < READ_IN_PARALLEL_FROM or workers == 1:
+        for arrival in arrivals:
+            yield _read_or_problem(home, arrival, catalog, today)
+        return
+    _BATCH = (home, arrivals, catalog, today)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            yield from pool.map(_read_in_worker, range(len(arrivals)), chunksize=25)
+    finally:
+        _BATCH = ()
+
+
+def _read_in_worker(index: int) -> tuple[ParsedWorkbook, str | None]:
+    home, arrivals, catalog, today = _BATCH
+    return _read_or_problem(home, arrivals[index], catalog, today)
+
+
+def _read_or_problem(home, arrival: Arrival, catalog, today) -> tuple[ParsedWorkbook, str | None]:
+    """``_read``; a file it raises on is a workbook refused with ``processing_error``."""
+    try:
+        return _read(home, arrival, catalog, today), None
+    except Exception as error:  # noqa: BLE001 - one file never fails the run
+        workbook = ParsedWorkbook(arrival.file_name)
+        workbook.problems.append(processing_problem("đọc", error))
+        return workbook, repr(error)
 
 
 def _read(home, arrival: Arrival, catalog, today) -> ParsedWorkbook:

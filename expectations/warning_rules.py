@@ -84,15 +84,22 @@ def is_outlier(value: float, history: Sequence[float], threshold: float) -> bool
     """
     if len(history) < MIN_HISTORY:
         return False
-    median = statistics.median(history)
+    median = _median(history)
     deviations = [abs(x - median) for x in history]
-    mad = statistics.median(deviations)
+    mad = _median(deviations)
     if mad > 0:
         return abs(MAD_SCALE * (value - median) / mad) > threshold
     mean_ad = sum(deviations) / len(deviations)
     if mean_ad > 0:
         return abs((value - median) / (MEAN_AD_SCALE * mean_ad)) > threshold
     return abs(value - median) > FLAT_HISTORY_JUMP * max(abs(median), 1.0)
+
+
+def _median(values: Sequence[float]) -> float:
+    """``statistics.median`` (the same value), without its type checks: called per cell."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def outlier_problems(

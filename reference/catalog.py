@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from reference.periods import Period
@@ -179,7 +179,7 @@ class Catalog:
             d
             for d in self.districts
             if not d.is_province_level
-            and fold(d.name) == key
+            and _folded_name(d.name) == key
             and (level is None or d.unit_level == level)
         ]
         if not named and level != "district" and period is not None:
@@ -286,6 +286,7 @@ def _prefix_type(header: str) -> str | None:
     return _PREFIX_TYPES.get(word) if word else None
 
 
+@lru_cache(maxsize=16384)  # every header is matched against every unit's name
 def _unit_key(header: str) -> tuple[str | None, str]:
     """The folded name of a unit and the level its prefix names (None without a prefix)."""
     key = fold(header)
@@ -294,6 +295,12 @@ def _unit_key(header: str) -> tuple[str | None, str]:
         if bare != key:
             return level, bare
     return None, key
+
+
+@lru_cache(maxsize=4096)
+def _folded_name(name: str) -> str:
+    """``fold`` of a unit's name, once per name rather than once per header matched."""
+    return fold(name)
 
 
 def _in_sentence(full_name: str) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -91,6 +92,35 @@ _LINK = Font(name=FONT_NAME, size=BODY_SIZE, color="FF0563C1", underline="single
 _HEADER_FILL = PatternFill("solid", fgColor="FFD9E1F2")
 _FILLS = {ERROR: PatternFill("solid", fgColor=ERROR_RGB)}
 _WARNING_FILL = PatternFill("solid", fgColor=WARNING_RGB)
+_TOP = Alignment(vertical="top")
+_VALUE = Alignment(wrap_text=True, vertical="top", horizontal="left")
+# openpyxl looks a style up in the workbook's list by hashing the whole object at every
+# assignment (a third of writing the result sheet); _Styles looks each up once per sheet.
+_STYLE_LISTS = {
+    "font": ("_fonts", "fontId"),
+    "alignment": ("_alignments", "alignmentId"),
+    "border": ("_borders", "borderId"),
+    "fill": ("_fills", "fillId"),
+}
+
+
+class _Styles:
+    """``cell.font = ...`` and the like, with the same indices, each style looked up once."""
+
+    def __init__(self, book: Workbook) -> None:
+        self._book = book
+        self._found: dict[tuple[str, int], tuple[object, int]] = {}  # keeps the style alive
+
+    def apply(self, cell, **styles: object) -> None:
+        if not cell._style:
+            cell._style = StyleArray()
+        for name, style in styles.items():
+            collection, key = _STYLE_LISTS[name]
+            known = self._found.get((name, id(style)))
+            if known is None:
+                known = (style, getattr(self._book, collection).add(style))
+                self._found[name, id(style)] = known
+            setattr(cell._style, key, known[1])
 
 
 @dataclass
@@ -326,8 +356,9 @@ def _fill_result_sheet(
 ) -> None:
     file_name, verdict, agency_name, period_label = header
     errors = sum(p.severity == ERROR for p in problems)
+    styles = _Styles(ws.parent)
     title = write_text(ws, 1, 1, "KẾT QUẢ KIỂM TRA BÁO CÁO")
-    title.font = _TITLE
+    styles.apply(title, font=_TITLE)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
     pairs = (
         ("Tệp", file_name),
@@ -339,9 +370,9 @@ def _fill_result_sheet(
         ("Ghi chú", note),
     )
     for r, (label, value) in enumerate(pairs, start=3):
-        _label_row(ws, r, label, value)
+        _label_row(ws, r, label, value, styles)
     first = 3 + len(pairs) + 1
-    _table(ws, first, problems, targets)
+    _table(ws, first, problems, targets, styles)
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     codes = [p.indicator_code for p in problems if p.indicator_code]
@@ -351,23 +382,26 @@ def _fill_result_sheet(
     fit_row_heights(ws)
 
 
-def _label_row(ws: Worksheet, r: int, label: str, value: object) -> None:
+def _label_row(ws: Worksheet, r: int, label: str, value: object, styles: _Styles) -> None:
     """``label:`` over columns A-C, its value over D to the last column."""
     label_cell = write_text(ws, r, 1, f"{label}:")
-    label_cell.font, label_cell.alignment = _BOLD, Alignment(vertical="top")
+    styles.apply(label_cell, font=_BOLD, alignment=_TOP)
     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
     cell = ws.cell(r, 4, value) if isinstance(value, int) else write_text(ws, r, 4, value)
-    cell.font = _BOLD if label == "Kết quả" else _TEXT
-    cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+    styles.apply(cell, font=_BOLD if label == "Kết quả" else _TEXT, alignment=_VALUE)
     ws.merge_cells(start_row=r, start_column=4, end_row=r, end_column=len(HEADERS))
 
 
 def _table(
-    ws: Worksheet, first: int, problems: Sequence[Problem], targets: Sequence[_Target | None]
+    ws: Worksheet,
+    first: int,
+    problems: Sequence[Problem],
+    targets: Sequence[_Target | None],
+    styles: _Styles,
 ) -> None:
     for col, text in enumerate(HEADERS, start=1):
         cell = write_text(ws, first, col, text)
-        cell.font, cell.alignment, cell.border, cell.fill = _BOLD, CENTER, BOX, _HEADER_FILL
+        styles.apply(cell, font=_BOLD, alignment=CENTER, border=BOX, fill=_HEADER_FILL)
     districts = _district_names()
     for number, (problem, where) in enumerate(zip(problems, targets, strict=True), start=1):
         r = first + number
@@ -384,12 +418,11 @@ def _table(
         for col, value in enumerate(values, start=2):
             write_text(ws, r, col, value)
         for col in range(1, len(HEADERS) + 1):
-            cell = ws.cell(r, col)
-            cell.font, cell.alignment, cell.border = _TEXT, WRAP_TOP, BOX
+            styles.apply(ws.cell(r, col), font=_TEXT, alignment=WRAP_TOP, border=BOX)
         if where is not None:
             link = ws.cell(r, 5)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=where.location)
-            link.font = _LINK
+            styles.apply(link, font=_LINK)
     if problems:
         ws.auto_filter.ref = f"A{first}:{get_column_letter(len(HEADERS))}{first + len(problems)}"
 

@@ -49,7 +49,7 @@ def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> li
     if not workbook.agency_code or is_empty(workbook):
         return []
     filled = {row[3] for row in workbook.values if is_filled(row)}
-    blank_rows = {}
+    blank_rows: dict[str, tuple] = {}
     for row in workbook.values:
         blank_rows.setdefault(row[3], row)
     problems = []

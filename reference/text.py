@@ -40,7 +40,7 @@ def vn_number(value: float, decimals: int = 6) -> str:
     return f"{grouped},{fraction}" if fraction else grouped
 
 
-def fmt_vn(value: object) -> str:
+def fmt_vn(value: float | None) -> str:
     """A value quoted in a message to a clerk: ``7.150,5``, or ``(trống)`` when empty."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "(trống)"

@@ -24,10 +24,11 @@ test: $(BIN)/.installed
 test-fast: $(BIN)/.installed
 	$(BIN)/pytest -q -m "not slow"
 
-## lint: ruff check and format check
+## lint: ruff check, format check and the mypy type check
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

@@ -158,6 +158,8 @@ def _smtp_connect(settings: AlertSettings) -> smtplib.SMTP:
     import smtplib
     import ssl
 
+    if settings.smtp_host is None:
+        raise ValueError("e-mail is off: no smtp_host in the alert settings")
     timeout = settings.smtp_timeout_seconds
     if settings.smtp_ssl:
         context = ssl.create_default_context()

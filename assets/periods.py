@@ -20,16 +20,17 @@ from assets.review import markdown_table
 from warehouse.review import ProvinceTotal, province_totals
 from warehouse.store import connect_readonly
 
-period_partitions = DynamicPartitionsDefinition(name="period")
+PERIOD_PARTITIONS = "period"
+period_partitions = DynamicPartitionsDefinition(name=PERIOD_PARTITIONS)
 PUBLISH_GROUP = "publish"  # what follows publishing: after the review group, never before
 
 
 def add_period_partitions(instance: DagsterInstance, periods: list[str]) -> list[str]:
     """Add the partitions of ``periods`` that the instance lacks; return those added."""
-    known = set(instance.get_dynamic_partitions(period_partitions.name))
+    known = set(instance.get_dynamic_partitions(PERIOD_PARTITIONS))
     new = [code for code in periods if code not in known]
     if new:
-        instance.add_dynamic_partitions(period_partitions.name, new)
+        instance.add_dynamic_partitions(PERIOD_PARTITIONS, new)
     return new
 
 

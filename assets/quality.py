@@ -70,6 +70,7 @@ def feedback_workbooks(
         if submission.status == DUPLICATE or not submission.problems:
             continue
         parsed = submission.parsed
+        assert parsed is not None  # only a duplicate is never read
         agency = catalog.agencies.get(parsed.agency_code or "")
         jobs[submission.arrival.key] = FeedbackJob(
             home.archive / submission.arrival.archive_name
@@ -147,6 +148,7 @@ def queued_alerts(
 
 def _alert(build_alert, submission: Submission, catalog, feedback: Feedback, report_path):
     parsed = submission.parsed
+    assert parsed is not None  # duplicates raise no alert
     agency = catalog.agencies.get(parsed.agency_code or "")
     return build_alert(
         file_sha256=submission.arrival.key,

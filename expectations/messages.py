@@ -7,7 +7,7 @@ def value_message(
     rule: str,
     cell: str,
     raw: object,
-    value: object,
+    value: float | None,
     code: str,
     total_state: str | None = None,
     parts_sum: float | None = None,
@@ -74,7 +74,12 @@ def value_message(
 
 
 def rule_message(
-    description_vi: str, place: str, left: str, left_value: object, right: str, right_value: object
+    description_vi: str,
+    place: str,
+    left: str,
+    left_value: float | None,
+    right: str,
+    right_value: float | None,
 ) -> str:
     return (
         f"{place}: {description_vi} ({left} = {vn_number(left_value, 2)}, "

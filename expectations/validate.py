@@ -9,12 +9,13 @@ import hashlib
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
+from great_expectations.core import ExpectationSuiteValidationResult
 
 from expectations.completeness import empty_problem, removed_problems
 from expectations.frames import long_frame, rule_frame
@@ -33,8 +34,8 @@ class SuiteOutcome:
     """One suite run: which expectations failed, and GE's result for mapping rows back."""
 
     suite: str
-    failed: list[str] = field(default_factory=list)  # expectation types that failed
-    results: object = None  # the GE ExpectationSuiteValidationResult
+    failed: list[str]  # expectation types that failed
+    results: ExpectationSuiteValidationResult
 
 
 @cache
@@ -128,13 +129,15 @@ def _failures(outcome: SuiteOutcome):
     for result in outcome.results.results:
         if result.success:
             continue
+        config = result.expectation_config
+        assert config is not None  # GE sets it on every result of a suite run
         if result.exception_info and result.exception_info.get("raised_exception"):
             raise RuntimeError(
-                f"expectation {result.expectation_config.type} could not run: "
+                f"expectation {config.type} could not run: "
                 f"{result.exception_info.get('exception_message')}"
             )
         ids = [int(item["row_id"]) for item in result.result.get("unexpected_index_list") or []]
-        yield result.expectation_config.meta or {}, ids
+        yield config.meta or {}, ids
 
 
 def _value_problems(
@@ -233,9 +236,9 @@ def validate_batch(
     HTML validation report there.
     """
     problems = [list(workbook.problems) for workbook in parsed]
-    for workbook, found in zip(parsed, problems, strict=True):
+    for workbook, own in zip(parsed, problems, strict=True):
         empty = empty_problem(workbook)
-        found += [empty] if empty else []
+        own += [empty] if empty else []
     frame = long_frame(parsed, catalog)
     if not frame.empty:
         _context()  # suites bind to the current context when they are built
@@ -255,10 +258,10 @@ def validate_batch(
         for file_index, problem in found:
             problems[file_index].append(problem)
     arrivals = received_at or [None] * len(parsed)
-    for workbook, arrived, found in zip(parsed, arrivals, problems, strict=True):
+    for workbook, arrived, own in zip(parsed, arrivals, problems, strict=True):
         late = late_problem(workbook, arrived, catalog)
-        found += [late] if late else []
-        found += missing_indicator_problems(workbook, catalog)
+        own += [late] if late else []
+        own += missing_indicator_problems(workbook, catalog)
     accepted = [not any(p.severity == ERROR for p in found) for found in problems]
     if not frame.empty:
         for file_index, problem in outlier_problems(frame, parsed, accepted, history, catalog):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from expectations.completeness import is_empty, is_filled
 from reference import Catalog
-from reference.model import WARNING, ParsedWorkbook, Problem
+from reference.model import WARNING, ParsedWorkbook, Problem, ValueCell
 from reference.periods import Period, parse_period
 from reference.text import vn_number
 
@@ -49,7 +49,7 @@ def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> li
     if not workbook.agency_code or is_empty(workbook):
         return []
     filled = {row.indicator_code for row in workbook.values if is_filled(row)}
-    blank_rows = {}
+    blank_rows: dict[str, ValueCell] = {}
     for row in workbook.values:
         blank_rows.setdefault(row.indicator_code, row)
     problems = []

@@ -26,8 +26,8 @@ from warehouse.store import connect_readonly
 
 RUNNING_STATES = ("STARTED", "STARTING")
 ABANDONED = "ABANDONED"  # shown for a run killed while running (still STARTED in Dagster)
-ALERT_COLUMNS = ("alert_id", "channel", "kind", "file_name", "agency_code", "period_code")
-ALERT_COLUMNS += ("attempts", "next_attempt_at", "last_error")
+ALERT_COLUMNS: tuple[str, ...] = ("alert_id", "channel", "kind", "file_name", "agency_code")
+ALERT_COLUMNS += ("period_code", "attempts", "next_attempt_at", "last_error")
 
 
 @dataclass

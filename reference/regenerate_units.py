@@ -113,7 +113,9 @@ def converter_mapping(wheel: Path) -> list[dict]:
     tree = ast.parse(_member(wheel, "vietnam_address_converter/data.py"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "loads":
-            return json.loads(node.args[0].value)["mapping"]["rows"]
+            literal = node.args[0]
+            if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                return json.loads(literal.value)["mapping"]["rows"]
     raise ValueError(f"no mapping in {wheel.name}")
 
 
@@ -149,7 +151,8 @@ def build(new: list[dict], old: list[dict], mapping: list[dict]) -> tuple[list, 
                     raise ValueError(f"two old communes fold to {key}")
                 old_communes[key] = (_code(p["code"], 2), _code(d["code"], 3), w)
     target = {name_key(p["name"]) for p in new if _code(p["code"], 2) == PROVINCE_CODE}
-    crosswalk, parts = [], defaultdict(Counter)
+    crosswalk: list[list[str]] = []
+    parts: defaultdict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     for row in mapping:
         if name_key(row["new"]["province_name"]) not in target:
             continue

@@ -131,6 +131,7 @@ def receive(home: Home, path: Path, name: str) -> Arrival | None:
             after.st_mtime_ns,
             after.st_ino,
         )
+        assert arrival.archive_name is not None  # a file read to the end has a digest
         target = home.archive / arrival.archive_name
         if not target.exists():
             partial.replace(target)

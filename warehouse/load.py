@@ -157,6 +157,7 @@ def _value_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
             v.cell,
         )
         for sid, s in accepted
+        if s.parsed  # always set once accepted; narrows the type
         for v in s.parsed.values
         if v.role != "total" and v.value is not None
     ]
@@ -180,6 +181,7 @@ def _task_frame(accepted: list[tuple[int, Submission]]) -> pd.DataFrame:
     rows = [
         (sid, s.parsed.agency_code, s.parsed.period_code, s.arrival.received_at, *task)
         for sid, s in accepted
+        if s.parsed
         for task in s.parsed.tasks
     ]
     columns = ["submission_id", "agency_code", "period_code", "received_at", *TaskItem._fields]
@@ -216,7 +218,7 @@ def load_batch(
         con.register("batch_tasks", _task_frame(accepted))
         con.execute(read_sql("history_tasks.sql"))
         touched = pd.DataFrame(
-            {(s.parsed.agency_code, s.parsed.period_code) for _, s in accepted},
+            {(s.parsed.agency_code, s.parsed.period_code) for _, s in accepted if s.parsed},
             columns=["agency_code", "period_code"],
         )
         con.register("touched", touched)

@@ -42,7 +42,7 @@ def empty_problem(workbook: ParsedWorkbook) -> Problem | None:
     )
 
 
-def _cells(workbook: ParsedWorkbook) -> set[tuple[str, str]]:
+def _cells(workbook: ParsedWorkbook) -> set[tuple[str | None, str]]:
     """(district, indicator) of every value the file would put in force."""
     return {
         (row.district_code, row.indicator_code)

@@ -79,7 +79,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         if version > current:
             con.execute("BEGIN TRANSACTION")
             con.execute(path.read_text(encoding="utf-8"))
-            con.execute("INSERT INTO meta_schema VALUES (?, ?)", [version, datetime.now()])
+            con.execute(
+                "INSERT INTO meta_schema (version, applied_at) VALUES (?, ?)",
+                [version, datetime.now()],
+            )
             con.execute("COMMIT")
             current = version
     con.execute(read_sql("macros.sql"))

@@ -62,6 +62,7 @@ def process(command: list[str], env: dict[str, str], stdin: bytes | None = None)
         stderr=subprocess.DEVNULL,
     )
     if stdin is not None:
+        assert child.stdin is not None  # a pipe, opened above
         child.stdin.write(stdin)
         child.stdin.close()
     peak = 0
@@ -112,12 +113,14 @@ def first_row_seconds(home: Home, rows: int) -> tuple[float, float, float]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    child.stdout.readline()  # the header
-    child.stdout.readline()
+    out = child.stdout
+    assert out is not None  # a pipe, opened above
+    out.readline()  # the header
+    out.readline()
     first = time.perf_counter() - start
     peak = 0
     lines = 2
-    while chunk := child.stdout.read(1 << 20):
+    while chunk := out.read(1 << 20):
         lines += chunk.count(b"\n")
         peak = max(peak, phases._high_water_kb(child.pid))
     child.wait()

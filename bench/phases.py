@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import duckdb
 from python_calamine import CalamineWorkbook
@@ -31,13 +32,16 @@ POLL_SECONDS = 0.02
 QUERIES = ("province_totals", "district_trend", "agency_completion")
 
 
+T = TypeVar("T")
+
+
 @dataclass
-class Timed:
+class Timed(Generic[T]):
     seconds: float
-    result: object = None
+    result: T
 
 
-def timed(fn: Callable, *args, **kwargs) -> Timed:
+def timed(fn: Callable[..., T], *args, **kwargs) -> Timed[T]:
     start = time.perf_counter()
     result = fn(*args, **kwargs)
     return Timed(time.perf_counter() - start, result)
@@ -132,6 +136,8 @@ def refresh(home: Home, today: date) -> dict:
     summary = run_refresh(home, today)
     if not summary.success:
         raise RuntimeError(f"refresh {summary.run_id} failed in {home.root}")
+    if summary.run_id is None:
+        raise RuntimeError(f"refresh found nothing to do in {home.root}: no run to measure")
     return {"statuses": summary.this_run, "steps": step_seconds(home, summary.run_id)}
 
 
@@ -141,7 +147,11 @@ def step_seconds(home: Home, run_id: str) -> dict[str, float]:
 
     with DagsterInstance.from_config(str(home.root / "dagster")) as instance:
         stats = instance.get_run_step_stats(run_id)
-    return {s.step_key: round(s.end_time - s.start_time, 3) for s in stats if s.end_time}
+    return {
+        s.step_key: round(s.end_time - s.start_time, 3)
+        for s in stats
+        if s.end_time and s.start_time is not None
+    }
 
 
 def chitieu_run(home: Home, today: date) -> tuple[float, float]:
@@ -203,10 +213,11 @@ def query_times(home: Home, repeat: int) -> dict[str, dict]:
     return found
 
 
-def warehouse_counts(home: Home) -> dict[str, int]:
+def warehouse_counts(home: Home) -> dict[str, float]:
+    """Rows of each status and table (counts), and the warehouse file's size in MB."""
     with connect_readonly(home) as con:
         statuses = con.execute("SELECT status, count(*) FROM etl_submission GROUP BY ALL")
-        counts = {f"submissions_{s}": int(n) for s, n in statuses.fetchall()}
+        counts: dict[str, float] = {f"submissions_{s}": int(n) for s, n in statuses.fetchall()}
         for table in ("fact_indicator_value", "fact_indicator_value_history", "fact_task"):
             counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
     counts["warehouse_mb"] = round(home.warehouse.stat().st_size / 2**20, 1)

@@ -205,13 +205,13 @@ def _values_2019(catalog: Catalog, rng: random.Random) -> dict[str, Values]:
             for cell, value in split_total(shares[agency], weights).items():
                 values[agency][ind, cell] = value
     for ind, (base, low, high) in DERIVED.items():
-        weights = {
+        derived_weights = {
             (agency, cell): value * rng.uniform(low, high)
             for agency, cells in values.items()
             for (code, cell), value in cells.items()
             if code == base
         }
-        for (agency, cell), value in split_total(TOTALS_2019S1[ind], weights).items():
+        for (agency, cell), value in split_total(TOTALS_2019S1[ind], derived_weights).items():
             values[agency][ind, cell] = value
     return values
 
@@ -278,8 +278,8 @@ def _task_counts(catalog: Catalog, rng: random.Random) -> dict[tuple[str, str], 
     counts[standing, HALVES[-1]] = (9, 6)
     sizes = split_total(37, dict.fromkeys(members, 1.0))
     done = split_total(24, {a: float(n) for a, n in sizes.items()})
-    for agency in members:
-        counts[agency, HALVES[-1]] = (sizes[agency], done[agency])
+    for member in members:
+        counts[member, HALVES[-1]] = (sizes[member], done[member])
     return counts
 
 
@@ -397,10 +397,10 @@ def indicator_rows(catalog: Catalog, planned: PlannedFile) -> list[IndicatorRow]
             if ind_code == code:
                 cells[cell] = value / divisor if divisor != 1 else value
         total = None
-        for cell, text in planned.overrides.items():
-            if cell[0] == code:
+        for (ind_code, cell), text in planned.overrides.items():
+            if ind_code == code:
                 total = sum(v for v in cells.values() if isinstance(v, int | float))
-                cells[cell[1]] = text
+                cells[cell] = text
         rows.append(
             IndicatorRow(
                 code,

@@ -51,7 +51,9 @@ def uncached_formulas(xml: bytes) -> dict[tuple[int, int], str]:
     return found
 
 
-def _one_cell(cell: bytes, masters: dict, found: dict) -> None:
+def _one_cell(
+    cell: bytes, masters: dict[bytes, tuple[str, int, int]], found: dict[tuple[int, int], str]
+) -> None:
     head_end = cell.find(b">")
     head = cell[:head_end]
     ref = _R_ATTR.search(head)

@@ -145,7 +145,7 @@ class _Indicator:
 class _UnitRow:
     r: int
     role: str  # "district" or "province"
-    district: District | None
+    district: District
     text: str  # the name (or code) as written
     cell: str  # where the unit is named
 
@@ -158,6 +158,12 @@ class _Layout:
     gso: int | None = None
     note: int | None = None
     indicators: list[_Indicator] = field(default_factory=list)
+
+    @property
+    def name_col(self) -> int:
+        """The unit-name column, which ``LongTable.read`` makes sure of before any row."""
+        assert self.name is not None, "read() returns early without a name column"
+        return self.name
 
 
 class LongTable:
@@ -285,10 +291,12 @@ class LongTable:
         indicator = self.catalog.indicators[ind.code]
         inner = _PARENTHESIS.search(text)
         for candidate in (text, inner[1] if inner else None):
-            if candidate and self.catalog.unit_factor(candidate, indicator) is not None:
-                ind.unit, ind.factor = candidate, self.catalog.unit_factor(candidate, indicator)
+            factor = self.catalog.unit_factor(candidate, indicator) if candidate else None
+            if candidate and factor is not None:
+                ind.unit, ind.factor = candidate, factor
                 if candidate is text:
                     return
+                assert inner is not None  # the candidate was the parenthesis
                 text = text[: inner.start()].strip()
                 break
         if ind.unit is None and _is_unit_text(self.catalog, text):
@@ -317,12 +325,13 @@ class LongTable:
             key = _key(name)
             if key in TOTAL_NAMES and gso is None:
                 total_row = r if total_row is None else total_row
-            elif key in PROVINCE_NAMES and gso is None:
+            elif key in PROVINCE_NAMES and gso is None and name is not None:
                 member = self.catalog.province_member()
-                province.append(_UnitRow(r, "province", member, name, address(r, layout.name)))
+                cell = address(r, layout.name_col)
+                province.append(_UnitRow(r, "province", member, name, cell))
             elif name is None and gso is None:
                 if self._has_values(r):
-                    cell = address(r, layout.name)
+                    cell = address(r, layout.name_col)
                     self.problem(
                         "unknown_district",
                         f"Ô {cell}: dòng {r + 1} có số liệu nhưng chưa ghi tên xã, phường. Hãy "
@@ -336,24 +345,28 @@ class LongTable:
     def _units(self, named: list[tuple[int, str | None, str | None]]) -> list[_UnitRow]:
         """Match the named rows, unless they are an old district template (then none)."""
         if all(gso is None for _, _, gso in named):
-            former = old_template_matches(self.catalog, self.period, [n for _, n, _ in named])
+            # every row then has a name: a row with neither name nor code is not in ``named``
+            rows = [(r, name) for r, name, _ in named if name is not None]
+            former = old_template_matches(self.catalog, self.period, [n for _, n in rows])
             if former is not None:
-                self._old_template(named, former)
+                self._old_template(rows, former)
                 return []
         units = (self._unit_row(r, name, gso) for r, name, gso in named)
         return [unit for unit in units if unit is not None]
 
-    def _old_template(self, named: list, former: list[District]) -> None:
+    def _old_template(self, rows: list[tuple[int, str]], former: list[District]) -> None:
         """Warn that it is one; each row is a unit that does not exist in the period."""
+        period = self.period
+        assert period is not None  # old_template_matches finds none without a period
         self.old_template = True
-        first = address(named[0][0], self.layout.name)
-        names = [name for _, name, _ in named]
+        first = address(rows[0][0], self.layout.name_col)
+        names = [name for _, name in rows]
         self.reader.result.problems.append(
-            old_template_problem(self.period, self.sheet.name, first, names)
+            old_template_problem(period, self.sheet.name, first, names)
         )
-        for (r, name, _), district in zip(named, former, strict=True):
-            cell = address(r, self.layout.name)
-            message = old_unit_message(self.catalog, cell, name, self.period, district)
+        for (r, name), district in zip(rows, former, strict=True):
+            cell = address(r, self.layout.name_col)
+            message = old_unit_message(self.catalog, cell, name, period, district)
             self.problem("unknown_district", message, cell)
 
     def _has_values(self, r: int) -> bool:
@@ -362,11 +375,13 @@ class LongTable:
     def _unit_row(self, r: int, name: str | None, gso: str | None) -> _UnitRow | None:
         layout = self.layout
         if gso is not None:
+            assert layout.gso is not None  # the code was read from that column
             cell = address(r, layout.gso)
             district, reason = self._by_code(gso)
             text = gso
         else:
-            cell = address(r, layout.name)
+            assert name is not None  # a row with neither name nor code is not a unit row
+            cell = address(r, layout.name_col)
             match = self.reader._match_district(name)
             district, reason, text = match.district, match.reason_vi, name
         if district is not None:
@@ -425,7 +440,7 @@ class LongTable:
     def _emit(self, units: list[_UnitRow], total_row: int | None) -> None:
         sheet, layout = self.sheet, self.layout
         values = self.reader.result.values
-        lines = [(u.r, u.role, u.district.code) for u in units]
+        lines: list[tuple[int, str, str | None]] = [(u.r, u.role, u.district.code) for u in units]
         if total_row is not None and not self.old_template:
             lines.append((total_row, "total", None))
         for r, role, district in lines:

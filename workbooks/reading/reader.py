@@ -499,6 +499,7 @@ class _Reader:
         cols = _ColumnsFound(h, h + 2 if two_rows else h + 1)
         width = max(len(top_row), len(below) if two_rows else 0)
         pending: list[tuple[int, int, str]] = []  # (row, column, text) of district headers
+        role: str | None
         for c in range(width):
             top = sheet.get(h, c)
             bottom = sheet.get(h + 1, c) if two_rows else ""
@@ -537,14 +538,16 @@ class _Reader:
             for r, c, text in pending:
                 self._district_column(sheet, cols, r, c, text)
             return
+        period = self.period
+        assert period is not None  # old_template_matches finds none without a period
         cols.district_like, cols.old_template = len(pending), True
         first = address(pending[0][0], pending[0][1])
         self.result.problems.append(
-            old_template_problem(self.period, sheet.name, first, [t for _, _, t in pending])
+            old_template_problem(period, sheet.name, first, [t for _, _, t in pending])
         )
         for (r, c, text), district in zip(pending, former, strict=True):
             cell = address(r, c)
-            message = old_unit_message(self.catalog, cell, text, self.period, district)
+            message = old_unit_message(self.catalog, cell, text, period, district)
             self.problem("unknown_district", message, sheet, cell)
 
     def _cached(self, key: tuple, compute):
@@ -626,7 +629,9 @@ class _Reader:
 
     def _read_rows(self, sheet: _Sheet, cols: _ColumnsFound) -> None:
         values = self.result.values
-        parts = [(c, "district", code) for c, code in cols.districts]
+        parts: list[tuple[int, str, str | None]] = [
+            (c, "district", code) for c, code in cols.districts
+        ]
         if cols.province is not None:
             parts.append((cols.province, "province", self.catalog.province_member().code))
         if cols.total is not None and not cols.old_template:
@@ -670,6 +675,7 @@ class _Reader:
         )
         if factor is not None:
             return factor
+        assert cols.unit is not None  # the unit was read from that column
         cell = address(r, cols.unit)
         self.problem(
             "unit_mismatch",
@@ -689,6 +695,7 @@ class _Reader:
         """Collect, for one indicator row, values that would be dropped or misread silently:
         in a column without a header, in a hidden row or column, in merged value cells."""
         unseen = self._unseen
+        assert unseen is not None  # set by _read_rows, the only caller
         for c, raw in enumerate(row):
             if c not in cols.headed and not is_blank(raw):
                 unseen.unlabelled.setdefault(c, []).append(address(r, c))
@@ -714,6 +721,7 @@ class _Reader:
 
     def _report_unseen(self, sheet: _Sheet, cols: _ColumnsFound) -> None:
         unseen = self._unseen
+        assert unseen is not None  # set by _read_rows, the only caller
         for c, cells in sorted(unseen.unlabelled.items()):
             letter = column_letters(c + 1)
             self.warn(
@@ -725,6 +733,7 @@ class _Reader:
                 cells[0],
             )
         for r, code in unseen.hidden_rows:
+            assert cols.code is not None  # the code was read from that column
             cell = address(r, cols.code)
             self.warn(
                 "hidden_values",
@@ -750,8 +759,10 @@ class _Reader:
         error says so when they hold values (a blank copy of the template is harmless)."""
         c = next(c for c, raw in enumerate(row) if _key(raw) == "ma chi tieu")
         below = range(r + 1, sheet.height)
+        unseen = self._unseen
+        assert unseen is not None  # set by _read_rows, the only caller
         if not any(not is_blank(sheet.get(rr, cc)) for rr in below
-                   for cc in self._unseen.value_columns):  # fmt: skip
+                   for cc in unseen.value_columns):  # fmt: skip
             return
         self.problem(
             "extra_table",
@@ -829,9 +840,9 @@ class _Reader:
             bad("status", f"{shown}. Hãy ghi một trong: “Hoàn thành”, “Đang thực hiện”, "
                 "“Chưa thực hiện”.")  # fmt: skip
         lead = self.result.agency_code
-        if field_text.get("lead"):
+        if lead_text := field_text.get("lead"):
             on = min(self.period.end_date, self.today) if self.period else self.today
-            agency = self.catalog.match_agency(field_text["lead"], on)
+            agency = self.catalog.match_agency(lead_text, on)
             if agency is None:
                 bad("lead", f"đơn vị chủ trì {_quote(field_text['lead'])} không có trong danh "
                     "mục các cơ quan thành viên. Hãy ghi đúng tên đơn vị, hoặc để trống nếu "

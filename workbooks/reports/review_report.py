@@ -27,7 +27,7 @@ from openpyxl.drawing.text import (
 from openpyxl.drawing.text import (
     Paragraph as DrawingParagraph,
 )
-from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule, Rule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
@@ -88,8 +88,10 @@ def write_review_report(path: Path, period_code: str, data: ReviewData) -> Path:
 def build_review_report(data: ReviewData) -> Workbook:
     wb = Workbook()
     use_times_new_roman_default(wb)
-    wb.active.title = SHEETS[0]
-    _draft_sheet(wb.active, narrative.draft_review(data))
+    first = wb.active
+    assert isinstance(first, Worksheet)  # a new workbook's only sheet
+    first.title = SHEETS[0]
+    _draft_sheet(first, narrative.draft_review(data))
     _summary_sheet(wb.create_sheet(SHEETS[1]), data)
     _district_sheet(wb.create_sheet(SHEETS[2]), data)
     _task_sheet(wb.create_sheet(SHEETS[3]), data)
@@ -173,7 +175,10 @@ def _bar_chart(title: str, horizontal: bool, width: float, height: float) -> Bar
     chart = BarChart()
     chart.type = "bar" if horizontal else "col"
     chart.title = _chart_title(title)
-    chart.width, chart.height = width, height
+    # the stubs take the type of the default width, 15; openpyxl takes any size in cm (its
+    # default height is 7.5)
+    chart.width = width  # type: ignore[assignment]
+    chart.height = height
     for axis in (chart.x_axis, chart.y_axis):
         axis.delete = False
         axis.txPr = _text_props()
@@ -408,7 +413,7 @@ def _district_block(ws, top, caption, indicators, districts, table, are_values) 
     return row
 
 
-def _district_colors(are_values: bool) -> ColorScaleRule:
+def _district_colors(are_values: bool) -> Rule:
     """Green for the best district of a row: the highest value, or rank 1."""
     low, high = ("F8696B", "63BE7B") if are_values else ("63BE7B", "F8696B")
     return ColorScaleRule(

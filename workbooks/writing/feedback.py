@@ -267,6 +267,7 @@ def _how_to_read(verdict: str, problems: Sequence[Problem]) -> str:
 def _alone(header: tuple, problems: Sequence[Problem], reason: str) -> bytes:
     book = Workbook()
     ws = book.active
+    assert isinstance(ws, Worksheet)  # a new workbook's only sheet
     ws.title = RESULT_SHEET
     note = NO_COPY.format(reason=reason.rstrip())
     _fill_result_sheet(ws, header, problems, [None] * len(problems), note)
@@ -286,6 +287,7 @@ def _remove_old_marks(ws: Worksheet) -> None:
 
 
 def _find_sheet(book: Workbook, name: str) -> Worksheet | None:
+    found: object  # a worksheet or a chart sheet; only a worksheet is taken
     if name in book.sheetnames:
         found = book[name]
     else:
@@ -356,7 +358,9 @@ def _fill_result_sheet(
 ) -> None:
     file_name, verdict, agency_name, period_label = header
     errors = sum(p.severity == ERROR for p in problems)
-    styles = _Styles(ws.parent)
+    book = ws.parent
+    assert book is not None  # a worksheet of a workbook
+    styles = _Styles(book)
     title = write_text(ws, 1, 1, "KẾT QUẢ KIỂM TRA BÁO CÁO")
     styles.apply(title, font=_TITLE)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))

@@ -49,9 +49,17 @@ def safe_text(cell: Cell, value: object) -> Cell:
     return cell
 
 
+def writable_cell(ws: Worksheet, row: int, col: int) -> Cell:
+    """``ws.cell(row, col)``, never a part covered by a merged range (openpyxl refuses a
+    value there, so no writer of ours writes one)."""
+    cell = ws.cell(row, col)
+    assert isinstance(cell, Cell), f"{cell.coordinate} is covered by a merged range"
+    return cell
+
+
 def write_text(ws: Worksheet, row: int, col: int, value: object) -> Cell:
     """``ws.cell(row, col)`` holding ``value`` as text (see ``safe_text``)."""
-    return safe_text(ws.cell(row, col), value)
+    return safe_text(writable_cell(ws, row, col), value)
 
 
 def write_value(ws: Worksheet, row: int, col: int, value: object) -> Cell:
@@ -59,7 +67,8 @@ def write_value(ws: Worksheet, row: int, col: int, value: object) -> Cell:
     if isinstance(value, float) and not math.isfinite(value):
         value = None
     if value is None or isinstance(value, Real | date | time):
-        cell = ws.cell(row, col)
-        cell.value = value
+        cell = writable_cell(ws, row, col)
+        # openpyxl also takes numpy's numbers (numbers.Real); its stubs list builtins only
+        cell.value = value  # type: ignore[assignment]
         return cell
     return write_text(ws, row, col, value)

@@ -47,9 +47,11 @@ def use_times_new_roman_default(wb: Workbook) -> None:
     a unit printed 7 pt wide in LibreOffice and 6 pt with Times New Roman 12: the same
     table then fits the page at a larger scale, and empty cells match the text.
     """
-    fonts = list(wb._fonts)  # openpyxl keeps the default font first; no public setter
+    # openpyxl keeps the default font first; no public setter, and the stubs leave the
+    # private attribute out
+    fonts = list(wb._fonts)  # type: ignore[attr-defined]
     fonts[0] = Font(name=FONT_NAME, size=BODY_SIZE, family=1)
-    wb._fonts = IndexedList(fonts)
+    wb._fonts = IndexedList(fonts)  # type: ignore[attr-defined]
 
 
 def use_times_new_roman(ws: Worksheet) -> None:
@@ -101,7 +103,7 @@ def line_height(size: float, lines: int = 1) -> float:
 def unit_points(wb: Workbook) -> float:
     """How wide a unit of column width prints in ``wb``: 6 pt with our default font,
     7 pt with Excel's and openpyxl's Calibri 11 (as LibreOffice prints them)."""
-    default = wb._fonts[0]
+    default = wb._fonts[0]  # type: ignore[attr-defined]  # private, left out of the stubs
     ours = default.name == FONT_NAME and default.sz == BODY_SIZE
     return UNIT_POINTS if ours else CALIBRI_UNIT_POINTS
 
@@ -113,6 +115,8 @@ def fit_row_heights(ws: Worksheet) -> None:
     file says, so two-line headers were clipped and long names overprinted the next
     row. A cell merged over several rows is left alone; a row only ever grows.
     """
+    wb = ws.parent
+    assert wb is not None  # a worksheet of a workbook
     merged = {r.start_cell.coordinate: r for r in ws.merged_cells.ranges}
     needed: dict[int, float] = {}
     for row in ws.iter_rows():
@@ -128,7 +132,7 @@ def fit_row_heights(ws: Worksheet) -> None:
             if cell.alignment.wrap_text:
                 width = column_width(ws, cell.column, last)
                 text, indent = _shown_text(cell.value), cell.alignment.indent
-                lines = text_lines(text, width, size, indent, unit_points(ws.parent))
+                lines = text_lines(text, width, size, indent, unit_points(wb))
             needed[cell.row] = max(needed.get(cell.row, 0), line_height(size, lines))
     for r, height in needed.items():
         current = ws.row_dimensions[r].height
@@ -156,9 +160,15 @@ def print_a4_landscape(ws: Worksheet) -> None:
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    setup = ws.sheet_properties.pageSetUpPr
+    assert setup is not None  # openpyxl makes one with the sheet's properties
+    setup.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins = MARGINS
-    ws.oddFooter.center.text = FOOTER
-    ws.oddFooter.center.font = f"{FONT_NAME},Regular"
-    ws.oddFooter.center.size = 10
+    odd = ws.oddFooter
+    assert odd is not None  # openpyxl makes the footers with the sheet
+    footer = odd.center
+    assert footer is not None  # and all three parts of each
+    footer.text = FOOTER
+    footer.font = f"{FONT_NAME},Regular"
+    footer.size = 10

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -173,6 +174,7 @@ def _find_grid(ws: Worksheet) -> _Grid:
             break
     else:  # pragma: no cover - the writer always writes the header
         raise RuntimeError("template header not found")
+    assert header is not None  # a cell that iter_rows yields sits in a row
     total_col, province_col = by_text[fold(TOTAL)], by_text[fold(PROVINCE)]
     parts = list(range(code_col + 3, province_col + 1))  # after name and unit
     rows = {
@@ -202,7 +204,7 @@ def _finish_indicator_sheet(ws: Worksheet, grid: _Grid, indicators: dict[str, In
     _metadata_inputs(ws, grid.header_row)
     _signatures(ws, grid, max(grid.rows.values()) + 2)
     _wrap_names(ws, grid)
-    ws.freeze_panes = ws.cell(grid.header_row + 1, grid.code_col + 3)
+    ws.freeze_panes = ws.cell(grid.header_row + 1, grid.code_col + 3).coordinate
     ws.print_title_rows = f"{grid.header_row}:{grid.header_row}"
     _protect(ws)
 
@@ -233,7 +235,7 @@ def _finish_long_sheet(ws: Worksheet, indicators: list[Indicator], units: int) -
     ws.cell(total_row + 2, note_col - 1, "……………, ngày …… tháng …… năm ………")
     ws.cell(total_row + 3, 3, "Người lập biểu").font = Font(bold=True)
     ws.cell(total_row + 3, note_col - 1, "Thủ trưởng đơn vị").font = Font(bold=True)
-    ws.freeze_panes = ws.cell(first, FIRST_INDICATOR_COL)
+    ws.freeze_panes = ws.cell(first, FIRST_INDICATOR_COL).coordinate
     ws.print_title_rows = f"{header}:{first - 1}"
     _protect(ws)
 
@@ -246,8 +248,8 @@ def _print_long_over_pages(ws: Worksheet, codes: list[str]) -> None:
     """Indicator columns wide enough for their whole code, split over pages in their
     order with the unit names (A:C) and the header rows repeated on every page: a
     shrink-to-one-page-wide would print a clerk's form at about 70 %."""
-    for letter, width in (("A", 5), ("B", 10), ("C", 27)):  # A:B hold "Đơn vị báo cáo:"
-        ws.column_dimensions[letter].width = width
+    for letter, chars in (("A", 5), ("B", 10), ("C", 27)):  # A:B hold "Đơn vị báo cáo:"
+        ws.column_dimensions[letter].width = chars
     for offset, code in enumerate(codes):
         col = FIRST_INDICATOR_COL + offset
         ws.column_dimensions[get_column_letter(col)].width = 12
@@ -262,7 +264,9 @@ def _print_long_over_pages(ws: Worksheet, codes: list[str]) -> None:
             ws.col_breaks.append(Break(id=col - 1))  # column ``col`` starts a page
             used, split = fixed, True
         used += width
-    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    setup = ws.sheet_properties.pageSetUpPr
+    assert setup is not None  # openpyxl makes one with the sheet's properties
+    setup.fitToPage = False
     ws.page_setup.scale = LONG_SCALE
     ws.print_title_cols = f"A:{get_column_letter(FIRST_INDICATOR_COL - 1)}"
     fit_row_heights(ws)  # the header rows, now in their final widths
@@ -310,7 +314,7 @@ def _signatures(ws: Worksheet, grid: _Grid, row: int) -> None:
 def _wrap_names(ws: Worksheet, grid: _Grid) -> None:
     """Codes whole on one line; long names and units wrap inside their column."""
     fit_code_column(ws, grid.code_col, list(grid.rows))
-    widths = {grid.code_col - 1: 5, grid.code_col + 1: 31, grid.code_col + 2: 10}
+    widths: dict[int, float] = {grid.code_col - 1: 5, grid.code_col + 1: 31, grid.code_col + 2: 10}
     widths |= {col: 7 for col in grid.part_cols} | {grid.total_col: 8.5}
     if grid.note_col:
         widths[grid.note_col] = 8
@@ -348,7 +352,9 @@ def _value_validation(kind: str) -> DataValidation:
     return _validation("whole", "Số lượng", prompt, error)
 
 
-def _validation(kind: str, title: str, prompt: str, error: str) -> DataValidation:
+def _validation(
+    kind: Literal["whole", "decimal"], title: str, prompt: str, error: str
+) -> DataValidation:
     return DataValidation(
         type=kind,
         operator="greaterThanOrEqual",
@@ -422,8 +428,8 @@ def _finish_task_sheet(ws: Worksheet, members: list[str]) -> None:
         )
         leads.add(f"E2:E{last}")
         ws.add_data_validation(leads)
-    for col, width in zip("ABCDEFG", (5, 48, 11, 17, 22, 12, 18), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEFG", (5, 48, 11, 17, 22, 12, 18), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     _protect(ws)

@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from openpyxl import Workbook
 from openpyxl.packaging.core import DocumentProperties
@@ -172,11 +173,11 @@ def _write_title(ws: Worksheet, row: int, text: str, width: int, bold: bool = Tr
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
 
 
-def _metadata(layout: SubmissionLayout) -> list[tuple[str, object]]:
-    report_date: object = layout.report_date
-    if report_date is not None and layout.report_date_as_text:
+def _metadata(layout: SubmissionLayout) -> list[tuple[str, str | date | None]]:
+    report_date: str | date | None = layout.report_date
+    if layout.report_date is not None and layout.report_date_as_text:
         report_date = layout.report_date.strftime("%d/%m/%Y")
-    pairs: list[tuple[str, object]] = [
+    pairs: list[tuple[str, str | date | None]] = [
         ("Đơn vị báo cáo", layout.agency_text),
         ("Kỳ báo cáo", layout.period_text),
     ]
@@ -203,7 +204,7 @@ def _write_metadata(ws: Worksheet, row: int, layout: SubmissionLayout) -> int:
     return row
 
 
-def _header_cell(ws: Worksheet, row: int, col: int, text: str) -> None:
+def _header_cell(ws: Worksheet, row: int, col: int, text: str | None) -> None:
     cell = ws.cell(row, col, text)
     cell.font, cell.alignment, cell.border = BOLD, CENTER, BOX
 
@@ -305,7 +306,17 @@ def _write_rows(
     return r
 
 
-def _write_footer(ws: Worksheet, r: int, cols: _ColumnPlan, layout: SubmissionLayout) -> None:
+class _FooterPlan(Protocol):
+    """What ``_write_footer`` needs of a layout's columns (wide or long)."""
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def name(self) -> int: ...
+
+
+def _write_footer(ws: Worksheet, r: int, cols: _FooterPlan, layout: SubmissionLayout) -> None:
     day = layout.report_date
     right = max(cols.width - 3, 4)
     if day is not None:
@@ -363,6 +374,7 @@ def build_workbook(
     """The submission as an openpyxl workbook, for callers that add more (validation...)."""
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's only sheet
     ws.title = layout.indicator_sheet
     if layout.long_layout:
         from workbooks.writing.long_writer import write_long_sheet  # it builds on this module

@@ -48,8 +48,9 @@ def _deliver_due_alerts(home: Home) -> RefreshSummary:
     from alerts import deliver
 
     report = deliver(home.root)
-    record_check(home, report.summary())
-    return RefreshSummary(None, report.settings_error is None, alerts=report.summary())
+    outcome = report.summary()
+    record_check(home, outcome)
+    return RefreshSummary(None, report.settings_error is None, alerts=outcome)
 
 
 def _run_job(home: Home, today: date | None, log_level: str, progress: bool) -> RefreshSummary:

@@ -36,12 +36,16 @@ def reference_digest() -> str:
     return digest.hexdigest()
 
 
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` beside ``path``, then rename it over: readers see old or new, whole."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
 def record_reference(home: Home, digest: str) -> None:
     """Note, after a publish, which reference files the live warehouse was built from."""
-    stamp = home.root / STAMP_NAME
-    partial = stamp.with_suffix(".partial")
-    partial.write_text(digest + "\n", encoding="ascii")
-    partial.replace(stamp)
+    _replace_file(home.root / STAMP_NAME, digest + "\n")
 
 
 def nothing_to_do(home: Home) -> bool:
@@ -57,9 +61,7 @@ def nothing_to_do(home: Home) -> bool:
 def record_check(home: Home, alerts: str, moment: datetime | None = None) -> None:
     """Note a `run` that found nothing to do (no Dagster run is made for it), for `status`."""
     check = {"checked_at": (moment or datetime.now(UTC)).isoformat(), "alerts": alerts}
-    partial = home.root / (CHECK_NAME + ".partial")
-    partial.write_text(json.dumps(check, ensure_ascii=False) + "\n", encoding="utf-8")
-    partial.replace(home.root / CHECK_NAME)
+    _replace_file(home.root / CHECK_NAME, json.dumps(check, ensure_ascii=False) + "\n")
 
 
 def last_check(home: Home) -> dict | None:

@@ -44,18 +44,22 @@ def describe_review_table(name: str) -> str:
     return " ".join(comment)
 
 
-def build_review_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    """(Re)build one review table; returns its row count."""
+def _require_review_table(name: str) -> None:
+    """Refuse a name that is not a review table: it is put into the SQL text."""
     if name not in REVIEW_TABLES:
         raise ValueError(f"unknown review table {name!r}")
+
+
+def build_review_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """(Re)build one review table; returns its row count."""
+    _require_review_table(name)
     con.execute((REVIEW_SQL / f"{name}.sql").read_text(encoding="utf-8"))
     return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
 
 def preview(con: duckdb.DuckDBPyConnection, name: str, rows: int):
     """The first ``rows`` rows of a review table, as a DataFrame (for the UI)."""
-    if name not in REVIEW_TABLES:
-        raise ValueError(f"unknown review table {name!r}")
+    _require_review_table(name)
     return con.execute(f"SELECT * FROM {name} LIMIT {int(rows)}").df()
 
 

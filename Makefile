@@ -16,13 +16,16 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/chitieu demo
 
+# Tests run on every core (pytest-xdist); `make test WORKERS=0` runs them in one process.
+WORKERS ?= auto
+
 ## test: set up and run the whole test suite
 test: $(BIN)/.installed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(WORKERS)
 
 ## test-fast: the tests for day-to-day work (all but those marked slow)
 test-fast: $(BIN)/.installed
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n $(WORKERS) -m "not slow"
 
 ## lint: ruff check, format check and the mypy type check
 lint: $(BIN)/.installed

@@ -6,6 +6,8 @@ help shown by ``--help`` is kept here (tests/test_imports.py checks it against e
 command's own docstring).
 """
 
+import atexit
+import gc
 import importlib
 import logging
 
@@ -77,7 +79,24 @@ class _Stub(click.Command):
     """Stands for a command in the group's help listing."""
 
 
+# CPython's default collector thresholds make Dagster's and GE's imports (tens of
+# thousands of long-lived objects) a third slower, and the collection at exit walks all
+# of them again (0.8 s); freezing the heap at exit skips that walk. Cycles are still
+# collected, only less often.
+GC_THRESHOLDS = (100_000, 100, 1_000)
+
+
+def tune_garbage_collector() -> None:
+    """Collect less often while commands import and run, and not at all at exit."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    atexit.register(gc.freeze)  # registered first, so it runs after every other handler
+
+
 class _Main(LazyGroup):
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        tune_garbage_collector()
+        return super().main(*args, **kwargs)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         ctx.meta["chitieu.listing"] = True
         try:

@@ -92,8 +92,8 @@ def _docs_site(context, docs_dir: Path) -> str:
 def run_suite(asset: str, suite, frame: pd.DataFrame, docs_dir: Path | None = None) -> SuiteOutcome:
     """Validate ``frame`` with ``suite``; unexpected rows are identified by ``row_id``.
 
-    With ``docs_dir``, the run goes through a checkpoint that also writes the offline
-    HTML validation report (GE Data Docs) there.
+    With ``docs_dir``, the run goes through a checkpoint that keeps its result for the
+    offline HTML validation report (GE Data Docs) that ``build_docs`` writes there.
     """
     import great_expectations as gx
 
@@ -114,7 +114,7 @@ def run_suite(asset: str, suite, frame: pd.DataFrame, docs_dir: Path | None = No
             gx.Checkpoint(
                 name=f"{suite.name}_{site}",
                 validation_definitions=[definition],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[site])],
+                actions=[],  # the site is built once per batch: build_docs
                 result_format=RESULT_FORMAT,
             )
         )
@@ -122,6 +122,13 @@ def run_suite(asset: str, suite, frame: pd.DataFrame, docs_dir: Path | None = No
         results = next(iter(run.run_results.values()))
     failed = [r.expectation_config.type for r in results.results if not r.success]
     return SuiteOutcome(suite.name, failed, results)
+
+
+def build_docs(docs_dir: Path) -> None:
+    """Write the Data Docs of the suites run with ``docs_dir``: once for the batch, since
+    each build renders every result kept so far (a build per suite rendered one twice)."""
+    context = _context()
+    context.build_data_docs(site_names=[_docs_site(context, docs_dir)])
 
 
 def _failures(outcome: SuiteOutcome):
@@ -257,6 +264,8 @@ def validate_batch(
             )
         for file_index, problem in found:
             problems[file_index].append(problem)
+        if docs_dir is not None:
+            build_docs(docs_dir)
     arrivals = received_at or [None] * len(parsed)
     for workbook, arrived, own in zip(parsed, arrivals, problems, strict=True):
         late = late_problem(workbook, arrived, catalog)

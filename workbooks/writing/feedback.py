@@ -15,6 +15,7 @@ import math
 import os
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from reference import load_catalog
 from reference.model import ERROR, SEVERITY_VI, Problem
@@ -151,6 +153,7 @@ def write_feedback(
     header = (file_name, verdict, agency_name, period_label)
     raw, reason = _read_source(source)
     data = _fast(raw, header, ordered) if raw is not None and _FAST else None
+    PATHS["openpyxl" if data is None else "fast"] += 1
     book = None
     if data is None and raw is not None:
         book, reason = _load(raw)
@@ -402,9 +405,7 @@ def _fast(data: bytes, header: tuple, problems: Sequence[Problem]) -> bytes | No
         fills = {key: _fill_of(found) for key, found in marks.items()}
         out = feedback_patch.graft(package, small, fills, SAVED_AT)
     except Exception:
-        PATHS["openpyxl"] += 1
         return None
-    PATHS["fast"] += 1
     return out
 
 
@@ -424,7 +425,8 @@ def _small_workbook(
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
         sheet[coordinate].comment = _comment_of(found, None)
     buffer = io.BytesIO()
-    book.save(buffer)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # read once, at once
+        ExcelWriter(book, archive).save()
     return buffer.getvalue()
 
 

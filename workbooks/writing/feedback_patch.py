@@ -581,9 +581,10 @@ def _add_result_sheet(
     types.override(part, SHEET_CT)
     rid = _add_rel(out, WORKBOOK_RELS, SHEET_TYPE, "/" + part)
     book = out[WORKBOOK].decode("utf-8")
-    prefix = re.search(rf'\sxmlns:([\w.-]+)="{REL_NS}"', book[: book.index(">", 1) + 1])
+    root = re.match(r"(?:<\?[^>]*>\s*)?(<workbook\b[^>]*>)", book)
+    prefix = re.search(rf'\sxmlns:([\w.-]+)="{REL_NS}"', root.group(1)) if root else None
     sheets = re.search(r"<sheets\b[^>]*>", book)
-    if prefix is None or sheets is None or not re.match(r"(<\?[^>]*>\s*)?<workbook\b", book):
+    if prefix is None or sheets is None:
         raise Unhandled("an unusual workbook.xml")
     ids = [int(i) for i in re.findall(r'<sheet\b[^>]*?\ssheetId="(\d+)"', book)]
     sheet = f'<sheet name={quoteattr(title)} sheetId="{max(ids, default=0) + 1}" '
@@ -593,8 +594,8 @@ def _add_result_sheet(
         r'(<definedName\b[^>]*?\slocalSheetId=")(\d+)"', lambda m: f'{m[1]}{int(m[2]) + 1}"', book
     )
     book = _add_names(book, _result_names(extra[WORKBOOK].decode("utf-8")))
-    book = re.sub(r'(<workbookView\b[^>]*?\s(?:activeTab|firstSheet)=")\d+"', r'\g<1>0"', book)
-    book = re.sub(r'(<workbookView\b[^>]*?\s(?:activeTab|firstSheet)=")\d+"', r'\g<1>0"', book)
+    for attribute in ("activeTab", "firstSheet"):  # the result sheet is shown first
+        book = re.sub(rf'(<workbookView\b[^>]*?\s{attribute}=")\d+"', r'\g<1>0"', book)
     out[WORKBOOK] = book.encode("utf-8")
 
 

@@ -240,3 +240,61 @@ def test_a_broken_package_falls_back_to_the_list_alone(tmp_path):
             dst.writestr(info, data)
     out = _falls_back(broken, tmp_path, _problems(plain))
     assert openpyxl.load_workbook(out).sheetnames[0] == RESULT_SHEET
+
+
+EXCEL_ROOT = (
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'mc:Ignorable="x14ac xr" '
+    'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" '
+    'xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision" '
+    'xr:uid="{00000000-0001-0000-0000-000000000000}">'
+)
+
+
+def _as_excel_writes_it(plain: Path, source: Path) -> None:
+    """``plain`` with what Excel adds: ignorable namespaces used by prefixed attributes,
+    a tab selected, and a printer-settings part the page setup points at."""
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(source, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info).decode("utf-8")
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(data[: data.index(">") + 1], EXCEL_ROOT, 1)
+                data = data.replace("<row ", '<row x14ac:dyDescent="0.25" ')
+                data = data.replace(
+                    '<sheetView workbookViewId="0"', '<sheetView tabSelected="1" workbookViewId="0"'
+                )
+                data = data.replace("</worksheet>", "").rstrip()
+                data += '<pageSetup paperSize="1" orientation="portrait" r:id="rId1"/></worksheet>'
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    "<Default ",
+                    '<Default Extension="bin" ContentType="application/vnd.openxmlformats-'
+                    'officedocument.spreadsheetml.printerSettings"/><Default ',
+                    1,
+                )
+            dst.writestr(info, data)
+        dst.writestr(
+            "xl/worksheets/_rels/sheet1.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Target="../printerSettings/printerSettings1.bin" Type="'
+            'http://schemas.openxmlformats.org/officeDocument/2006/relationships/printerSettings"'
+            "/></Relationships>",
+        )
+        dst.writestr("xl/printerSettings/printerSettings1.bin", b"\x00" * 64)
+
+
+def test_a_file_as_excel_writes_it_keeps_its_namespaces(tmp_path, monkeypatch):
+    plain = make_submission(tmp_path / "plain.xlsx")
+    source = tmp_path / "excel.xlsx"
+    _as_excel_writes_it(plain, source)
+    fast, slow = _both(source, tmp_path, _problems(source), monkeypatch)
+    seen = _same(fast, slow)
+    assert seen["sheets"][SHEET]["print"][:2] == ("landscape", "9")
+    with zipfile.ZipFile(fast) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        rels = archive.read("xl/worksheets/_rels/sheet1.xml.rels").decode("utf-8")
+    assert sheet.startswith(EXCEL_ROOT) and 'x14ac:dyDescent="0.25"' in sheet
+    assert "printerSettings1.bin" in rels and "vmlDrawing" in rels
+    assert sheet.index("<pageSetup") < sheet.index("<legacyDrawing")

@@ -15,7 +15,6 @@ import math
 import os
 import unicodedata
 import warnings
-import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from reference import load_catalog
 from reference.model import ERROR, SEVERITY_VI, Problem
@@ -414,8 +412,9 @@ def _small_workbook(
     problems: Sequence[Problem],
     targets: Sequence[_Target | None],
     marks: Mapping[tuple[str, str], Sequence[Problem]],
-) -> bytes:
-    """The result sheet, and an empty sheet per marked clerk sheet holding its comments."""
+) -> dict[str, bytes]:
+    """The result sheet, and an empty sheet per marked clerk sheet holding its comments,
+    as the parts openpyxl writes."""
     book = Workbook()
     ws = book.active
     assert isinstance(ws, Worksheet)  # a new workbook's only sheet
@@ -424,10 +423,7 @@ def _small_workbook(
     for (title, coordinate), found in marks.items():
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
         sheet[coordinate].comment = _comment_of(found, None)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # read once, at once
-        ExcelWriter(book, archive).save()
-    return buffer.getvalue()
+    return feedback_patch.small_parts(book)
 
 
 # --- the result sheet --------------------------------------------------------------

@@ -28,12 +28,15 @@ from xml.sax.saxutils import quoteattr
 from openpyxl import Workbook
 from openpyxl.packaging.core import DocumentProperties
 from openpyxl.styles import PatternFill
+from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
+from openpyxl.workbook._writer import WorkbookWriter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.header_footer import HeaderFooter
 from openpyxl.worksheet.page import PageMargins, PrintOptions, PrintPageSetup
 from openpyxl.worksheet.properties import WorksheetProperties
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
 
 from workbooks.writing.style import print_a4_landscape
@@ -183,6 +186,43 @@ def _column(letters: str) -> int:
     return column_index_from_string(letters)
 
 
+class _Parts(dict[str, bytes]):
+    """The writing side of a zip archive over a dict, for ``ExcelWriter``."""
+
+    def writestr(self, name: str, data: str | bytes) -> None:
+        self[name] = data.encode("utf-8") if isinstance(data, str) else data
+
+    def write(self, filename: str, arcname: str) -> None:
+        with open(filename, "rb") as handle:
+            self[arcname] = handle.read()
+
+    def close(self) -> None:
+        """Nothing to flush: the parts are in memory."""
+
+
+class _PartsWriter(ExcelWriter):
+    """openpyxl's writer, writing only the parts ``graft`` reads (no theme, document
+    properties or manifest) and not zipping them: the small workbook is never a file."""
+
+    def __init__(self, workbook: Workbook, parts: _Parts) -> None:
+        super().__init__(workbook, cast(Any, parts))
+        self._parts = parts
+
+    def write_data(self) -> None:
+        self._write_worksheets()  # type: ignore[attr-defined]  # private in the stubs
+        self._parts.writestr(STYLES, cast(bytes, tostring(write_stylesheet(self.workbook))))
+        writer = WorkbookWriter(self.workbook)
+        self._parts.writestr(WORKBOOK, writer.write())
+        self._parts.writestr(WORKBOOK_RELS, writer.write_rels())
+
+
+def small_parts(book: Workbook) -> dict[str, bytes]:
+    """The parts of ``book`` that ``graft`` puts into the source, as openpyxl writes them."""
+    parts = _Parts()
+    _PartsWriter(book, parts).save()
+    return dict(parts)
+
+
 # --- grafting -----------------------------------------------------------------------
 
 
@@ -281,14 +321,13 @@ class _Marks:
 
 def graft(
     source: Package,
-    small: bytes,
+    extra: Mapping[str, bytes],
     marks: Mapping[tuple[str, str], PatternFill],
     saved_at: datetime,
 ) -> bytes:
-    """The source with ``small``'s first sheet put first and its comments on the same-titled
-    sheets; ``marks`` maps (sheet title, cell) to the cell's new fill."""
-    with zipfile.ZipFile(io.BytesIO(small)) as archive:
-        extra = {info.filename: archive.read(info) for info in archive.infolist()}
+    """The source with the small workbook's first sheet put first and its comments on the
+    same-titled sheets (``extra``: its ``small_parts``); ``marks`` maps (sheet title, cell)
+    to the cell's new fill."""
     out = dict(source.members)
     styles = _Styles(out[STYLES].decode("utf-8"))
     small_styles = _Styles(extra[STYLES].decode("utf-8"))

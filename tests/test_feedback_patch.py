@@ -298,3 +298,15 @@ def test_a_file_as_excel_writes_it_keeps_its_namespaces(tmp_path, monkeypatch):
     assert sheet.startswith(EXCEL_ROOT) and 'x14ac:dyDescent="0.25"' in sheet
     assert "printerSettings1.bin" in rels and "vmlDrawing" in rels
     assert sheet.index("<pageSetup") < sheet.index("<legacyDrawing")
+
+
+def test_a_splice_gone_wrong_falls_back(tmp_path, monkeypatch):
+    """A sheet the splicing would leave malformed is caught before the clerk gets it."""
+    source = make_submission(tmp_path / "s.xlsx")
+    patch = feedback.feedback_patch._patch_sheet
+    monkeypatch.setattr(
+        feedback.feedback_patch, "_patch_sheet", lambda *args: patch(*args) + "<oops>"
+    )
+    problems = _problems(source)
+    out = _falls_back(source, tmp_path, problems)
+    assert openpyxl.load_workbook(out)[SHEET][problems[0].cell].fill.fgColor.rgb == WARNING_RGB

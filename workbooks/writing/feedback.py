@@ -314,8 +314,10 @@ class _Shape(Protocol):
 def _find_sheet(sheets: Mapping[str, object], name: str) -> _Shape | None:
     """The worksheet titled ``name`` (or so up to case and Unicode form); None for a chart
     sheet or no sheet."""
-    found: object = sheets.get(name)
-    if found is None:
+    found: object  # a worksheet, or a chart sheet (None in the fast path): not taken
+    if name in sheets:
+        found = sheets[name]
+    else:
         wanted = unicodedata.normalize("NFC", name).casefold()
         found = next(
             (s for n, s in sheets.items() if unicodedata.normalize("NFC", n).casefold() == wanted),

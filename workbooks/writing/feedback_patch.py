@@ -357,7 +357,16 @@ def graft(
     _add_result_sheet(out, extra, parts[0][0], sheet_xml, types)
     out[TYPES] = types.text.encode("utf-8")
     out[CORE] = _core(out[CORE], saved_at)
+    _check_well_formed(out, source.members)
     return _zip(out)
+
+
+def _check_well_formed(out: Mapping[str, bytes], before: Mapping[str, bytes]) -> None:
+    """Parse every part this module wrote: a splice gone wrong falls back to openpyxl
+    instead of sending the clerk a workbook Excel must repair."""
+    for name, data in out.items():
+        if before.get(name) is not data and not name.endswith(".vml"):
+            fromstring(data)
 
 
 class _Types:

@@ -545,12 +545,10 @@ def _mark_cells(data: str, cells: Mapping[str, PatternFill], marker: _Marks) -> 
         if found is None:
             later = [m.start() for r, m in rows.items() if r > row]
             at = min(later) if later else data.rindex("</sheetData>")
-            new_rows.setdefault(at, []).append(
-                f'<row r="{row}">{_new_cells(wanted, {}, marker)}</row>'
-            )
+            new_rows.setdefault(at, []).append(f'<row r="{row}">{_new_cells(wanted, marker)}</row>')
             continue
         if found.group(2):  # <row .../>
-            text = f"{found.group(0)[:-2].rstrip()}>{_new_cells(wanted, {}, marker)}</row>"
+            text = f"{found.group(0)[:-2].rstrip()}>{_new_cells(wanted, marker)}</row>"
             edits.append((found.start(), found.end(), text))
             continue
         close = data.index("</row>", found.end())
@@ -562,12 +560,11 @@ def _mark_cells(data: str, cells: Mapping[str, PatternFill], marker: _Marks) -> 
     return data
 
 
-def _new_cells(
-    wanted: Mapping[int, tuple[str, PatternFill]], olds: Mapping[int, int], marker: _Marks
-) -> str:
+def _new_cells(wanted: Mapping[int, tuple[str, PatternFill]], marker: _Marks) -> str:
+    """Cells the sheet did not hold, styled from the default xf with the mark's fill."""
     return "".join(
-        f'<c r="{coordinate}" s="{marker.style(olds.get(col, 0), fill)}"/>'
-        for col, (coordinate, fill) in sorted(wanted.items())
+        f'<c r="{coordinate}" s="{marker.style(0, fill)}"/>'
+        for _, (coordinate, fill) in sorted(wanted.items())
     )
 
 
@@ -580,7 +577,7 @@ def _mark_row(body: str, wanted: Mapping[int, tuple[str, PatternFill]], marker: 
         col = _column(cell.group(1))
         before = {c: w for c, w in left.items() if c < col}
         if before:
-            edits.append((cell.start(), cell.start(), _new_cells(before, {}, marker)))
+            edits.append((cell.start(), cell.start(), _new_cells(before, marker)))
             left = {c: w for c, w in left.items() if c >= col}
         if col in left:
             tag = cell.group(0)
@@ -588,7 +585,7 @@ def _mark_row(body: str, wanted: Mapping[int, tuple[str, PatternFill]], marker: 
             style = marker.style(int(old.group(1)) if old else 0, left.pop(col)[1])
             edits.append((cell.start(), cell.end(), _set_attr(tag, "s", style)))
     if left:
-        edits.append((len(body), len(body), _new_cells(left, {}, marker)))
+        edits.append((len(body), len(body), _new_cells(left, marker)))
     for start, stop, text in sorted(edits, key=lambda e: e[0], reverse=True):
         body = body[:start] + text + body[stop:]
     return body

@@ -505,20 +505,33 @@ def _patch_sheet(
     return xml[: root.start()] + opening + body + xml[end:]
 
 
+_ATTRIBUTES = {
+    "sheetPr": "sheet_properties",
+    "printOptions": "print_options",
+    "pageMargins": "page_margins",
+    "pageSetup": "page_setup",
+    "headerFooter": "HeaderFooter",
+}
+
+
 def _print_setup(children: list[list[str]], opening: str) -> None:
     """``print_a4_landscape`` on the sheet's own print settings, via openpyxl's classes."""
     declarations = "".join(_XMLNS.findall(opening))
+    given = tuple((name, text) for name, text in children if name in _PRINT)
+    for name, text in _printed(given, declarations):
+        _put(children, name, text)
+
+
+@lru_cache(maxsize=256)
+def _printed(given: tuple[tuple[str, str], ...], declarations: str) -> tuple[tuple[str, str], ...]:
+    """The print elements after ``print_a4_landscape``; cached, as an agency's files come
+    from a few templates and so repeat the same settings."""
     ws = Worksheet(_scratch())
-    names = {"sheetPr": "sheet_properties", "printOptions": "print_options"}
-    names |= {"pageMargins": "page_margins", "pageSetup": "page_setup"}
-    names["headerFooter"] = "HeaderFooter"
-    for name, text in children:
-        if name in _PRINT:
-            node: Element = fromstring(f"<w{declarations}>{text}</w>")[0]
-            setattr(ws, names[name], _PRINT[name].from_tree(node))
+    for name, text in given:
+        node: Element = fromstring(f"<w{declarations}>{text}</w>")[0]
+        setattr(ws, _ATTRIBUTES[name], _PRINT[name].from_tree(node))
     print_a4_landscape(ws)
-    for name, attribute in names.items():
-        _put(children, name, _text(getattr(ws, attribute).to_tree()))
+    return tuple((name, _text(getattr(ws, key).to_tree())) for name, key in _ATTRIBUTES.items())
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,7 @@ from openpyxl.xml.constants import XLSM, XLSX
 
 from reference.model import ERROR, WARNING, Problem
 from tests.factories import make_submission
-from tests.helpers import require_libreoffice
+from tests.helpers import patch_zip, require_libreoffice
 from workbooks.writing import feedback
 from workbooks.writing.feedback import ERROR_RGB, RESULT_SHEET, WARNING_RGB, write_feedback
 from workbooks.writing.writer import workbook_bytes
@@ -217,13 +217,10 @@ def test_a_feedback_file_sent_back_falls_back(tmp_path):
 def test_a_macro_workbook_falls_back(tmp_path):
     plain = make_submission(tmp_path / "s.xlsx")
     xlsm = tmp_path / "macro.xlsm"
-    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(xlsm, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "[Content_Types].xml":
-                data = data.replace(XLSX.encode(), XLSM.encode())
-            dst.writestr(info, data)
-        dst.writestr("xl/vbaProject.bin", b"Attribute VB_Name" * 20)
+    shutil.copy(plain, xlsm)
+    patch_zip(xlsm, "[Content_Types].xml", lambda text: text.replace(XLSX, XLSM))
+    with zipfile.ZipFile(xlsm, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"Attribute VB_Name" * 20)
     problems = _problems(plain)
     out = _falls_back(xlsm, tmp_path, problems)
     assert openpyxl.load_workbook(out)[SHEET][problems[0].cell].fill.fgColor.rgb == WARNING_RGB
@@ -232,12 +229,8 @@ def test_a_macro_workbook_falls_back(tmp_path):
 def test_a_broken_package_falls_back_to_the_list_alone(tmp_path):
     plain = make_submission(tmp_path / "s.xlsx")
     broken = tmp_path / "broken.xlsx"
-    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(broken, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "xl/styles.xml":
-                data = b"<styleSheet"
-            dst.writestr(info, data)
+    shutil.copy(plain, broken)
+    patch_zip(broken, "xl/styles.xml", lambda text: "<styleSheet")
     out = _falls_back(broken, tmp_path, _problems(plain))
     assert openpyxl.load_workbook(out).sheetnames[0] == RESULT_SHEET
 
@@ -253,36 +246,35 @@ EXCEL_ROOT = (
 )
 
 
+def _excel_sheet(data: str) -> str:
+    data = data.replace(data[: data.index(">") + 1], EXCEL_ROOT, 1)
+    data = data.replace("<row ", '<row x14ac:dyDescent="0.25" ')
+    data = data.replace("<sheetView ", '<sheetView tabSelected="1" ')
+    setup = '<pageSetup paperSize="1" orientation="portrait" r:id="rId1"/>'
+    return data.replace("</worksheet>", f"{setup}</worksheet>")
+
+
 def _as_excel_writes_it(plain: Path, source: Path) -> None:
     """``plain`` with what Excel adds: ignorable namespaces used by prefixed attributes,
     a tab selected, and a printer-settings part the page setup points at."""
-    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(source, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info).decode("utf-8")
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(data[: data.index(">") + 1], EXCEL_ROOT, 1)
-                data = data.replace("<row ", '<row x14ac:dyDescent="0.25" ')
-                data = data.replace(
-                    '<sheetView workbookViewId="0"', '<sheetView tabSelected="1" workbookViewId="0"'
-                )
-                data = data.replace("</worksheet>", "").rstrip()
-                data += '<pageSetup paperSize="1" orientation="portrait" r:id="rId1"/></worksheet>'
-            if info.filename == "[Content_Types].xml":
-                data = data.replace(
-                    "<Default ",
-                    '<Default Extension="bin" ContentType="application/vnd.openxmlformats-'
-                    'officedocument.spreadsheetml.printerSettings"/><Default ',
-                    1,
-                )
-            dst.writestr(info, data)
-        dst.writestr(
+    shutil.copy(plain, source)
+    patch_zip(source, "xl/worksheets/sheet1.xml", _excel_sheet)
+    printer = "application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"
+    default = f'<Default Extension="bin" ContentType="{printer}"/>'
+    patch_zip(
+        source,
+        "[Content_Types].xml",
+        lambda text: text.replace("<Default ", default + "<Default ", 1),
+    )
+    with zipfile.ZipFile(source, "a") as archive:
+        archive.writestr(
             "xl/worksheets/_rels/sheet1.xml.rels",
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Target="../printerSettings/printerSettings1.bin" Type="'
             'http://schemas.openxmlformats.org/officeDocument/2006/relationships/printerSettings"'
             "/></Relationships>",
         )
-        dst.writestr("xl/printerSettings/printerSettings1.bin", b"\x00" * 64)
+        archive.writestr("xl/printerSettings/printerSettings1.bin", b"\x00" * 64)
 
 
 def test_a_file_as_excel_writes_it_keeps_its_namespaces(tmp_path, monkeypatch):

@@ -1,0 +1,55 @@
+"""Time ``write_feedback`` per workbook over the bundled sample, fast path and openpyxl.
+
+``python -m bench.feedback [--copies N]``: each sample workbook gets a few warnings on
+real cells and a late-submission warning, as an accepted file with warnings does.
+On 2 cores (December 2026): openpyxl 22.5-24.4 ms, fast path 10.9-11.6 ms CPU per
+workbook; of the fast path ~6 ms is openpyxl filling and writing the result sheet and
+the comments, ~2.5 ms grafting them into the source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def main() -> None:
+    from orchestration.sample import generate_sample
+    from reference.model import WARNING, Problem
+    from workbooks.writing import feedback
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--copies", type=int, default=200, help="workbooks written per path")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [p for p in generate_sample(Path(tmp) / "in") if p.suffix == ".xlsx"]
+        import openpyxl
+
+        jobs = []
+        for path in files:
+            ws = openpyxl.load_workbook(path).worksheets[0]
+            cells = [c.coordinate for row in ws.iter_rows() for c in row if c.value][-3:]
+            problems = [Problem(WARNING, "outlier", "Khác thường.", ws.title, c) for c in cells]
+            problems.append(Problem(WARNING, "late_submission", "Gửi muộn."))
+            jobs.append((path, problems))
+        out = Path(tmp) / "out.xlsx"
+        for fast in (False, True):
+            feedback._FAST = fast
+            feedback.PATHS.update(fast=0, openpyxl=0)
+            start = time.process_time()
+            for i in range(args.copies):
+                path, problems = jobs[i % len(jobs)]
+                feedback.write_feedback(path, out, path.name, "accepted", problems, None, None)
+            ms = (time.process_time() - start) * 1000 / args.copies
+            name = "fast path" if fast else "openpyxl"
+            print(f"{name}: {ms:.1f} ms CPU per workbook over {args.copies} ({feedback.PATHS})")
+        feedback._FAST = True
+
+
+if __name__ == "__main__":
+    main()

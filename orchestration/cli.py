@@ -93,7 +93,7 @@ def tune_garbage_collector() -> None:
 
 
 class _Main(LazyGroup):
-    def main(self, *args, **kwargs):  # type: ignore[override]
+    def main(self, *args, **kwargs):
         tune_garbage_collector()
         return super().main(*args, **kwargs)
 

@@ -3,10 +3,10 @@
 Warnings never block loading; they tell the agency and the analysts what to look at.
 """
 
+import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 
 import pandas as pd
 
@@ -77,35 +77,19 @@ def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> li
     return problems
 
 
-class HistoryStats(NamedTuple):
-    """What the outlier test needs of a history: its size, median and deviations."""
-
-    size: int
-    median: float
-    mad: float  # median absolute deviation
-    mean_ad: float  # mean absolute deviation
-
-
-def history_stats(history: Sequence[float]) -> HistoryStats:
-    median = _median(history) if history else 0.0
-    deviations = [abs(x - median) for x in history]
-    mad = _median(deviations) if history else 0.0
-    mean_ad = sum(deviations) / len(deviations) if history else 0.0
-    return HistoryStats(len(history), median, mad, mean_ad)
-
-
 def is_outlier(value: float, history: Sequence[float], threshold: float) -> bool:
-    """Modified z-score (median and MAD), with fallbacks for a MAD of 0."""
-    return _far_from(value, history_stats(history), threshold)
+    """Modified z-score (median and MAD), with fallbacks for a MAD of 0.
 
-
-def _far_from(value: float, stats: HistoryStats, threshold: float) -> bool:
-    """Plain Python: histories are a handful of values, where numpy's per-call cost dominates."""
-    if stats.size < MIN_HISTORY:
+    Plain Python: histories are a handful of values, where numpy's per-call cost dominates.
+    """
+    if len(history) < MIN_HISTORY:
         return False
-    median, mad, mean_ad = stats.median, stats.mad, stats.mean_ad
+    median = _median(history)
+    deviations = [abs(x - median) for x in history]
+    mad = _median(deviations)
     if mad > 0:
         return abs(MAD_SCALE * (value - median) / mad) > threshold
+    mean_ad = sum(deviations) / len(deviations)
     if mean_ad > 0:
         return abs((value - median) / (MEAN_AD_SCALE * mean_ad)) > threshold
     return abs(value - median) > FLAT_HISTORY_JUMP * max(abs(median), 1.0)
@@ -143,7 +127,6 @@ def outlier_problems(
     for row in rows:
         by_file[row[0]].append(row)
     problems = []
-    stats = _PastStats(known, mergers)
     for file_index in sorted(by_file):
         workbook = parsed[file_index]
         if not (workbook.agency_code and workbook.period_code):
@@ -151,54 +134,24 @@ def outlier_problems(
         period = parse_period(workbook.period_code)
         for _, district, code, value, sheet, cell in by_file[file_index]:
             key = (workbook.agency_code, district, code, period.period_type)
-            past = stats.of(key, period)
+            past = _past(known, mergers, key, period)
             indicator = catalog.indicators.get(code)
-            if indicator and _far_from(value, past, indicator.outlier_threshold):
+            if indicator and is_outlier(value, past, indicator.outlier_threshold):
                 message = _outlier_message(
-                    indicator.name, names.get(district, district), cell, value, past.median
+                    indicator.name,
+                    names.get(district, district),
+                    cell,
+                    value,
+                    statistics.median(past),
                 )
                 problems.append(
                     (file_index, Problem(WARNING, "outlier", message, sheet, cell, code, district))
                 )
         if accepted[file_index]:
             for _, district, code, value, _, _ in by_file[file_index]:
-                stats.record(
-                    (workbook.agency_code, district, code, period.period_type), period, value
-                )
+                key = (workbook.agency_code, district, code, period.period_type)
+                known[key][period.start_date] = value
     return problems
-
-
-class _PastStats:
-    """``history_stats`` of each unit's past, kept until a value before that period changes.
-
-    A batch holds the originals and the corrections of the same periods: a correction's
-    past is its original's, so it is not sorted again (at national scale, with hundreds
-    of past periods per unit, sorting was most of the validation step). A merged unit's
-    past also depends on its parts', so it is always computed afresh.
-    """
-
-    def __init__(self, known: dict, mergers: dict) -> None:
-        self._known, self._mergers = known, mergers
-        self._kept: dict[tuple, dict[date, HistoryStats]] = defaultdict(dict)
-
-    def of(self, key: tuple, period: Period) -> HistoryStats:
-        if key[1] in self._mergers:
-            return history_stats(_past(self._known, self._mergers, key, period))
-        kept = self._kept[key]
-        found = kept.get(period.start_date)
-        if found is None:
-            found = kept[period.start_date] = history_stats(
-                _past(self._known, self._mergers, key, period)
-            )
-        return found
-
-    def record(self, key: tuple, period: Period, value: float) -> None:
-        """An accepted value: the pasts of later periods of this unit include it now."""
-        self._known[key][period.start_date] = value
-        kept = self._kept.get(key)
-        if kept:
-            for start in [s for s in kept if s > period.start_date]:
-                del kept[start]
 
 
 def _mergers(catalog: Catalog) -> dict[str, tuple[date, list[str]]]:

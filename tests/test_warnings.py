@@ -181,26 +181,3 @@ def test_a_merged_unit_is_judged_against_the_sum_of_the_units_it_took_over(tmp_p
     assert found == []
     # Against huyện Hoa Lư's own past (10 every half) the same 41 would be flagged.
     assert is_outlier(41, [10, 10, 10, 10], 3.5)
-
-
-def test_kept_history_statistics_equal_a_fresh_computation_whatever_the_order():
-    """The outlier test keeps each unit's past statistics within a batch; any value
-    accepted for an earlier period must change them, a later or the same period not."""
-    import random
-    from collections import defaultdict
-
-    from expectations.warning_rules import _past, _PastStats, history_stats
-    from reference.periods import parse_period
-
-    periods = [parse_period(f"{year}S{half}") for year in range(2010, 2020) for half in (1, 2)]
-    keys = [("CA", district, "TT_HOI_NGHI", "S") for district in ("373", "376")]
-    for seed in range(20):
-        rng = random.Random(seed)
-        known: dict = defaultdict(dict)
-        kept = _PastStats(known, mergers={})
-        for _ in range(200):
-            key, period = rng.choice(keys), rng.choice(periods)
-            fresh = history_stats(_past(known, {}, key, period))
-            assert kept.of(key, period) == fresh, (seed, key, period)
-            if rng.random() < 0.5:
-                kept.record(key, period, float(rng.randint(0, 50)))

@@ -40,7 +40,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
 
 from workbooks.writing.style import print_a4_landscape
-from workbooks.writing.writer import _ZIP_TIME
+from workbooks.writing.writer import package_bytes
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -358,7 +358,7 @@ def graft(
     out[TYPES] = types.text.encode("utf-8")
     out[CORE] = _core(out[CORE], saved_at)
     _check_well_formed(out, source.members)
-    return _zip(out)
+    return package_bytes(out)
 
 
 def _check_well_formed(out: Mapping[str, bytes], before: Mapping[str, bytes]) -> None:
@@ -685,16 +685,3 @@ def _core(core: bytes, saved_at: datetime) -> bytes:
         raise Unhandled("no document properties")
     props.created = props.modified = saved_at
     return cast(bytes, tostring(props.to_tree()))
-
-
-def _zip(members: Mapping[str, bytes]) -> bytes:
-    """The package with fixed entry times, as ``workbook_bytes`` writes one."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            entry = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            entry.create_system = 3
-            archive.writestr(entry, data)
-    return out.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -396,17 +396,25 @@ def workbook_bytes(wb: Workbook, saved_at: datetime) -> bytes:
     wb.save(buffer)  # openpyxl stamps "modified" with the clock; replaced below
     props: DocumentProperties = wb.properties
     props.created = props.modified = saved_at
-    core = tostring(props.to_tree())
+    core = tostring(props.to_tree())  # bytes: openpyxl's tostring encodes
+    assert isinstance(core, bytes)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src:
+        return package_bytes(
+            {
+                info.filename: core if info.filename == "docProps/core.xml" else src.read(info)
+                for info in src.infolist()
+            }
+        )
+
+
+def package_bytes(members: Mapping[str, bytes]) -> bytes:
+    """A zip package of ``members`` (in order) with fixed entry times: no clock in it."""
     out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            data = core if info.filename == "docProps/core.xml" else src.read(info)
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            entry = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
             entry.create_system = 3
-            dst.writestr(entry, data)
+            archive.writestr(entry, data)
     return out.getvalue()

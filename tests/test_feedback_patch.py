@@ -8,6 +8,7 @@ and defined names. Sources the fast path does not handle fall back to openpyxl.
 import os
 import shutil
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -302,3 +303,16 @@ def test_a_splice_gone_wrong_falls_back(tmp_path, monkeypatch):
     problems = _problems(source)
     out = _falls_back(source, tmp_path, problems)
     assert openpyxl.load_workbook(out)[SHEET][problems[0].cell].fill.fgColor.rgb == WARNING_RGB
+
+
+def test_the_fast_path_writes_the_same_bytes_every_time(tmp_path):
+    """No clock in the output: a feedback written again, later, is the same file."""
+    source = make_submission(tmp_path / "s.xlsx")
+    problems = _problems(source)
+    before = feedback.PATHS["fast"]
+    first = write_feedback(source, tmp_path / "a.xlsx", "s.xlsx", "rejected", problems, "A", "B")
+    os.utime(source, (1_600_000_000, 1_600_000_000))
+    time.sleep(2.1)  # zip entry times have a resolution of 2 s
+    again = write_feedback(source, tmp_path / "b.xlsx", "s.xlsx", "rejected", problems, "A", "B")
+    assert feedback.PATHS["fast"] == before + 2
+    assert first.read_bytes() == again.read_bytes()

@@ -68,6 +68,23 @@ def _suite(build, catalog: Catalog):
     return found[1]
 
 
+# suite name -> (suite, fingerprint of the frame it last passed with no failure at all),
+# so that the safety net does not run the value suite again on exactly the same rows (a
+# batch where every file was accepted: 4 s of a 10,000-file refresh).
+_PASSED_WHOLE: dict[str, tuple[object, str | None]] = {}
+
+
+def _fingerprint(frame: pd.DataFrame) -> str | None:
+    """A digest of every value of ``frame`` and of its column names (None: not hashable,
+    and then the suite simply runs again)."""
+    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
+    try:
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    except TypeError:
+        return None
+    return digest.hexdigest()
+
+
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
 
 
@@ -249,11 +266,10 @@ def validate_batch(
     frame = long_frame(parsed, catalog)
     if not frame.empty:
         _context()  # suites bind to the current context when they are built
-        found = _value_problems(
-            frame,
-            run_suite("values", _suite(value_suite, catalog), frame, docs_dir),
-            [workbook.code_column for workbook in parsed],
-        )
+        values = run_suite("values", _suite(value_suite, catalog), frame, docs_dir)
+        if not values.failed:
+            _PASSED_WHOLE["values"] = (_suite(value_suite, catalog), _fingerprint(frame))
+        found = _value_problems(frame, values, [workbook.code_column for workbook in parsed])
         wide = rule_frame(frame, catalog)
         if len(wide):
             found += _rule_problems(
@@ -285,8 +301,12 @@ def verify_accepted(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> tuple
     frame = long_frame(parsed, catalog)
     if frame.empty:
         return True, []
+    suite = _suite(value_suite, catalog)
+    passed = _PASSED_WHOLE.pop("values", None)
+    if passed and passed[0] is suite and passed[1] is not None and passed[1] == _fingerprint(frame):
+        return True, []  # the very rows the suite has just passed: a re-run is the same run
     _context()
-    outcome = run_suite("values", _suite(value_suite, catalog), frame)
+    outcome = run_suite("values", suite, frame)
     return not outcome.failed, outcome.failed
 
 

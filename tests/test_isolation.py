@@ -6,6 +6,7 @@ while the rest of the batch loads.
 """
 
 import json
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -170,3 +171,47 @@ def test_a_failure_in_any_stage_rejects_only_that_file(home, monkeypatch, stage)
     [alert] = [a for a in alerts if a["file_name"] == FAULTY]
     assert alert["status"] == "rejected"
     assert rule in [p["rule"] for p in alert["first_problems"]]
+
+
+def test_the_safety_net_runs_again_unless_its_rows_are_those_the_suite_just_passed(
+    tmp_path, monkeypatch
+):
+    """Re-running the value suite on the very rows it has just passed, with no failure at
+    all, is the same run; on any other rows (a file left out, a failure seen) it runs."""
+    from workbooks.reading.reader import read_workbook
+
+    catalog, today = load_catalog(), date.fromisoformat(TODAY)
+    clean = [
+        read_workbook(make_submission(tmp_path / f"{name}.xlsx", agency=name), catalog, today)
+        for name in ("CA", "HND")
+    ]
+    assert all(workbook.values and not workbook.problems for workbook in clean)
+    bad_rows = [
+        indicator_row("TT_HOI_NGHI", {"373": -2}),
+        indicator_row("TT_LUOT_NGUOI", {"373": 5}),
+    ]
+    bad = read_workbook(make_submission(tmp_path / "bad.xlsx", rows=bad_rows), catalog, today)
+    runs: list[str] = []
+    real = expectations.validate.run_suite
+
+    def counted(asset, suite, frame, docs_dir=None):
+        runs.append(asset)
+        return real(asset, suite, frame, docs_dir)
+
+    monkeypatch.setattr(expectations.validate, "run_suite", counted)
+    validate, verify = expectations.validate.validate_batch, expectations.validate.verify_accepted
+
+    validate(clean, catalog)
+    runs.clear()
+    assert verify(clean, catalog) == (True, []) and runs == []  # the same rows: not again
+    validate(clean, catalog)
+    runs.clear()
+    assert verify(clean[:1], catalog) == (True, []) and runs == ["values"]  # fewer rows
+
+    problems = validate([*clean, bad], catalog)
+    assert "negative_value" in {p.rule for p in problems[2]}
+    runs.clear()
+    assert verify(clean, catalog) == (True, []) and runs == ["values"]  # the batch failed
+    runs.clear()
+    ok, failed = verify([*clean, bad], catalog)
+    assert not ok and failed and runs == ["values"]

@@ -11,6 +11,7 @@ this fail: the workbook then holds the list alone and says why.
 from __future__ import annotations
 
 import io
+import logging
 import math
 import os
 import unicodedata
@@ -52,6 +53,7 @@ from workbooks.writing.style import (
 )
 from workbooks.writing.writer import workbook_bytes
 
+log = logging.getLogger(__name__)
 RESULT_SHEET = "Kết quả kiểm tra"
 AUTHOR = "chitieu"
 ERROR_RGB, WARNING_RGB = "FFFF0000", "FFFFFF00"
@@ -405,7 +407,8 @@ def _fast(data: bytes, header: tuple, problems: Sequence[Problem]) -> bytes | No
         small = _small_workbook(header, problems, targets, marks)
         fills = {key: _fill_of(found) for key, found in marks.items()}
         out = feedback_patch.graft(package, small, fills, SAVED_AT)
-    except Exception:
+    except Exception as error:  # noqa: BLE001 - openpyxl writes it instead
+        log.debug("feedback fast path not taken: %s: %s", type(error).__name__, error)
         return None
     return out
 

@@ -134,6 +134,7 @@ class StagedWarehouse:
         self.path = home.staging / f"{name}.duckdb"
         self.published = False
         self.prepared = False
+        self._database: duckdb.DuckDBPyConnection | None = None
 
     def discard_stale(self) -> None:
         """Remove the copies a crashed refresh left (we hold the writer's lock)."""
@@ -142,6 +143,7 @@ class StagedWarehouse:
             stale.unlink()
 
     def prepare(self) -> None:
+        self._close()
         self.discard_stale()
         self.prepared = True
         if self.home.warehouse.exists():
@@ -150,18 +152,29 @@ class StagedWarehouse:
             migrate(con)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.path))
+        """A connection of its own (a cursor) to the copy, which stays open for the run:
+        opening the file again for every step cost 15-20 ms each time."""
+        if self._database is None:
+            self._database = duckdb.connect(str(self.path))
+        return self._database.cursor()
+
+    def _close(self) -> None:
+        if self._database is not None:
+            self._database.close()
+            self._database = None
 
     def publish(self) -> None:
         """Atomically replace the live warehouse with this copy."""
         with self.connect() as con:
             con.execute("CHECKPOINT")
+        self._close()
         with open(self.path, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(self.path, self.home.warehouse)
         self.published = True
 
     def discard(self) -> None:
+        self._close()
         if not self.published:
             for leftover in self.home.staging.glob(f"{self.path.name}*"):
                 leftover.unlink(missing_ok=True)

@@ -40,7 +40,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
 
 from workbooks.writing.style import print_a4_landscape
-from workbooks.writing.writer import package_bytes
+from workbooks.writing.writer import core_properties_bytes, package_bytes
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -683,5 +683,4 @@ def _core(core: bytes, saved_at: datetime) -> bytes:
     props = DocumentProperties.from_tree(cast(Any, fromstring(core)))
     if props is None:
         raise Unhandled("no document properties")
-    props.created = props.modified = saved_at
-    return cast(bytes, tostring(props.to_tree()))
+    return core_properties_bytes(props, saved_at)

@@ -394,10 +394,7 @@ def workbook_bytes(wb: Workbook, saved_at: datetime) -> bytes:
     """Serialize ``wb`` reproducibly: fixed document times and zip entry times."""
     buffer = io.BytesIO()
     wb.save(buffer)  # openpyxl stamps "modified" with the clock; replaced below
-    props: DocumentProperties = wb.properties
-    props.created = props.modified = saved_at
-    core = tostring(props.to_tree())  # bytes: openpyxl's tostring encodes
-    assert isinstance(core, bytes)
+    core = core_properties_bytes(wb.properties, saved_at)
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src:
         return package_bytes(
             {
@@ -405,6 +402,14 @@ def workbook_bytes(wb: Workbook, saved_at: datetime) -> bytes:
                 for info in src.infolist()
             }
         )
+
+
+def core_properties_bytes(props: DocumentProperties, saved_at: datetime) -> bytes:
+    """``docProps/core.xml`` with the fixed document times (openpyxl stamps the clock)."""
+    props.created = props.modified = saved_at
+    core = tostring(props.to_tree())
+    assert isinstance(core, bytes)  # openpyxl's tostring encodes
+    return core
 
 
 def package_bytes(members: Mapping[str, bytes]) -> bytes:

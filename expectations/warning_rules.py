@@ -4,8 +4,9 @@ Warnings never block loading; they tell the agency and the analysts what to look
 """
 
 import statistics
+from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -78,28 +79,62 @@ def missing_indicator_problems(workbook: ParsedWorkbook, catalog: Catalog) -> li
 
 
 def is_outlier(value: float, history: Sequence[float], threshold: float) -> bool:
-    """Modified z-score (median and MAD), with fallbacks for a MAD of 0.
+    """Modified z-score (median and MAD), with fallbacks for a MAD of 0."""
+    return is_outlier_sorted(value, sorted(history), threshold)
 
-    Plain Python: histories are a handful of values, where numpy's per-call cost dominates.
+
+def is_outlier_sorted(value: float, ordered: Sequence[float], threshold: float) -> bool:
+    """``is_outlier`` on a history already in ascending order.
+
+    Plain Python with no pass over the history: the median is read off, and the MAD is
+    found by selection over the deviations, which are two sorted runs either side of the
+    median. Histories are a handful of values in practice, where numpy's per-call cost
+    dominates, and hundreds in a long-running warehouse, where sorting each cell's past
+    did.
     """
-    if len(history) < MIN_HISTORY:
+    n = len(ordered)
+    if n < MIN_HISTORY:
         return False
-    median = _median(history)
-    deviations = [abs(x - median) for x in history]
-    mad = _median(deviations)
+    median = _middle(ordered.__getitem__, n)
+    split = bisect_left(ordered, median)
+
+    def below(j: int) -> float:  # the j-th smallest deviation of the values under the median
+        return median - ordered[split - 1 - j]
+
+    def above(j: int) -> float:  # the same for the values at or over it
+        return ordered[split + j] - median
+
+    mad = _middle(lambda k: _kth_of_two(below, split, above, n - split, k), n)
     if mad > 0:
         return abs(MAD_SCALE * (value - median) / mad) > threshold
-    mean_ad = sum(deviations) / len(deviations)
+    mean_ad = sum(abs(x - median) for x in ordered) / n
     if mean_ad > 0:
         return abs((value - median) / (MEAN_AD_SCALE * mean_ad)) > threshold
     return abs(value - median) > FLAT_HISTORY_JUMP * max(abs(median), 1.0)
 
 
-def _median(values: Sequence[float]) -> float:
-    """``statistics.median`` (the same value), without its type checks: called per cell."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+def _middle(kth: Callable[[int], float], n: int) -> float:
+    """The median of n ordered values given by ``kth`` (as ``statistics.median``)."""
+    middle = n // 2
+    return kth(middle) if n % 2 else (kth(middle - 1) + kth(middle)) / 2
+
+
+def _kth_of_two(
+    a: Callable[[int], float], a_len: int, b: Callable[[int], float], b_len: int, k: int
+) -> float:
+    """The k-th smallest (from 0) of two ascending runs, by bisecting how many of the
+    k + 1 smallest come from ``a``."""
+    low, high = max(0, k + 1 - b_len), min(k + 1, a_len)
+    while low < high:
+        taken = (low + high) // 2
+        if a(taken) < b(k - taken):
+            low = taken + 1
+        else:
+            high = taken
+    last = [a(low - 1)] if low > 0 else []
+    if k - low >= 0:
+        last.append(b(k - low))
+    return max(last)
 
 
 def outlier_problems(
@@ -119,6 +154,7 @@ def outlier_problems(
     if parts.empty:
         return []
     known = _history_index(history)
+    ordered = _OrderedPasts(known)
     mergers = _mergers(catalog)
     names = {d.code: d.label for d in catalog.districts}
     columns = ("file_index", "district_code", "indicator_code", "value", "sheet", "cell")
@@ -134,9 +170,13 @@ def outlier_problems(
         period = parse_period(workbook.period_code)
         for _, district, code, value, sheet, cell in by_file[file_index]:
             key = (workbook.agency_code, district, code, period.period_type)
-            past = _past(known, mergers, key, period)
             indicator = catalog.indicators.get(code)
-            if indicator and is_outlier(value, past, indicator.outlier_threshold):
+            if indicator is None:
+                continue
+            past = ordered.before(key, period.start_date) if district not in mergers else None
+            if past is None:
+                past = sorted(_past(known, mergers, key, period))
+            if is_outlier_sorted(value, past, indicator.outlier_threshold):
                 message = _outlier_message(
                     indicator.name,
                     names.get(district, district),
@@ -150,8 +190,46 @@ def outlier_problems(
         if accepted[file_index]:
             for _, district, code, value, _, _ in by_file[file_index]:
                 key = (workbook.agency_code, district, code, period.period_type)
-                known[key][period.start_date] = value
+                ordered.put(key, period.start_date, value)
     return problems
+
+
+class _OrderedPasts:
+    """Each unit's values in ascending order, kept as files are taken in period order.
+
+    Sorting every cell's past each time cost most of validating a warehouse with hundreds
+    of periods. ``before`` answers only when the whole history is earlier than the period
+    asked about (the usual case: files arrive in period order); otherwise the caller
+    sorts the past itself.
+    """
+
+    def __init__(self, known: dict) -> None:
+        self._known = known
+        self._ordered: dict[tuple, tuple[date, list[float]]] = {}
+
+    def before(self, key: tuple, start: date) -> list[float] | None:
+        """All of the unit's values if they are all of periods before ``start``."""
+        entry = self._ordered.get(key)
+        if entry is None:
+            values = self._known.get(key)
+            if not values:
+                return []
+            entry = self._ordered[key] = (max(values), sorted(values.values()))
+        latest, ordered = entry
+        return ordered if start > latest else None
+
+    def put(self, key: tuple, start: date, value: float) -> None:
+        """Record the unit's value for the period beginning ``start``."""
+        values = self._known[key]
+        entry = self._ordered.pop(key, None)
+        if entry is not None:
+            latest, ordered = entry
+            if start >= latest:
+                if start in values:  # a correction of the latest period
+                    del ordered[bisect_left(ordered, values[start])]
+                insort(ordered, value)
+                self._ordered[key] = (start, ordered)
+        values[start] = value
 
 
 def _mergers(catalog: Catalog) -> dict[str, tuple[date, list[str]]]:

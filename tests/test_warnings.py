@@ -3,11 +3,19 @@
 import json
 import os
 import shutil
+import statistics
+from collections import defaultdict
 from pathlib import Path
 
-from expectations.warning_rules import is_outlier
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from expectations.warning_rules import is_outlier, outlier_problems
 from reference import load_catalog
 from reference.catalog import DEFAULT_DIR
+from reference.model import ParsedWorkbook
+from reference.periods import parse_period
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 
@@ -181,3 +189,72 @@ def test_a_merged_unit_is_judged_against_the_sum_of_the_units_it_took_over(tmp_p
     assert found == []
     # Against huyện Hoa Lư's own past (10 every half) the same 41 would be flagged.
     assert is_outlier(41, [10, 10, 10, 10], 3.5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 1)), max_size=40))
+def test_the_outlier_test_agrees_with_the_textbook_median_and_mad(history):
+    """The selection that finds the MAD gives exactly the textbook figures."""
+    value = 123.4
+    if len(history) < 3:
+        assert not is_outlier(value, history, 3.5)
+        return
+    median = statistics.median(history)
+    mad = statistics.median([abs(x - median) for x in history])
+    mean_ad = sum(abs(x - median) for x in sorted(history)) / len(history)
+    if mad > 0:
+        expected = abs(0.6745 * (value - median) / mad) > 3.5
+    elif mean_ad > 0:
+        expected = abs((value - median) / (1.253314 * mean_ad)) > 3.5
+    else:
+        expected = abs(value - median) > 2.0 * max(abs(median), 1.0)
+    assert is_outlier(value, history, 3.5) == expected
+
+
+_HALVES = [f"{year}S{half}" for year in range(2015, 2021) for half in (1, 2)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_HALVES),
+            st.lists(st.sampled_from([0.0, 5.0, 10.0, 11.0, 12.5, 40.0, 400.0]), min_size=2),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_outliers_judge_each_cell_against_exactly_its_earlier_periods(files):
+    """Files in any period order, corrections and rejected files among them: each cell is
+    judged against the values in force for earlier periods, whatever the order kept."""
+    catalog = load_catalog()
+    parsed, rows = [], []
+    for index, (period, values, _) in enumerate(files):
+        parsed.append(ParsedWorkbook(f"{index}.xlsx", agency_code="CA", period_code=period))
+        for n, value in enumerate(values):
+            district = KIM_SON if n % 2 else GIA_VIEN
+            code = "TT_HOI_NGHI" if n < 2 else "TT_LUOT_NGUOI"
+            rows.append((index, district, code, value, "S", f"C{n}", "part"))
+    frame = pd.DataFrame(
+        rows,
+        columns=["file_index", "district_code", "indicator_code", "value", "sheet", "cell", "role"],
+    ).drop_duplicates(["file_index", "district_code", "indicator_code"])
+    accepted = [ok for _, _, ok in files]
+    found = {(i, p.cell) for i, p in outlier_problems(frame, parsed, accepted, None, catalog)}
+    expected, known = set(), defaultdict(dict)
+    for index, workbook in enumerate(parsed):
+        start = parse_period(workbook.period_code).start_date
+        cells = frame[frame["file_index"] == index].itertuples()
+        for row in cells:
+            past = [
+                v for s, v in known[(row.district_code, row.indicator_code)].items() if s < start
+            ]
+            threshold = catalog.indicators[row.indicator_code].outlier_threshold
+            if is_outlier(row.value, past, threshold):
+                expected.add((index, row.cell))
+        if accepted[index]:
+            for row in frame[frame["file_index"] == index].itertuples():
+                known[(row.district_code, row.indicator_code)][start] = row.value
+    assert found == expected

@@ -4,10 +4,12 @@ Warnings never block loading; they tell the agency and the analysts what to look
 """
 
 import statistics
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 import pandas as pd
 
@@ -104,10 +106,16 @@ def is_outlier_sorted(value: float, ordered: Sequence[float], threshold: float) 
     def above(j: int) -> float:  # the same for the values at or over it
         return ordered[split + j] - median
 
+    def below_sum(count: int) -> float:
+        return sum(median - x for x in islice(ordered, count))
+
     mad = _middle(lambda k: _kth_of_two(below, split, above, n - split, k), n)
     if mad > 0:
         return abs(MAD_SCALE * (value - median) / mad) > threshold
-    mean_ad = sum(abs(x - median) for x in ordered) / n
+    # The mean deviation in ascending order, as the textbook sums it; the values equal to
+    # the median (over half of them here) add nothing, so they are skipped.
+    same_end = bisect_right(ordered, median, split)
+    mean_ad = sum((x - median for x in islice(ordered, same_end, None)), below_sum(split)) / n
     if mean_ad > 0:
         return abs((value - median) / (MEAN_AD_SCALE * mean_ad)) > threshold
     return abs(value - median) > FLAT_HISTORY_JUMP * max(abs(median), 1.0)
@@ -198,38 +206,61 @@ class _OrderedPasts:
     """Each unit's values in ascending order, kept as files are taken in period order.
 
     Sorting every cell's past each time cost most of validating a warehouse with hundreds
-    of periods. ``before`` answers only when the whole history is earlier than the period
-    asked about (the usual case: files arrive in period order); otherwise the caller
-    sorts the past itself.
+    of periods. The latest period's value is kept aside until a later period needs it, so
+    that a correction of the latest period (the usual correction) finds its past ready.
+    ``before`` answers None for a period earlier than that: the caller sorts the past.
     """
 
     def __init__(self, known: dict) -> None:
         self._known = known
-        self._ordered: dict[tuple, tuple[date, list[float]]] = {}
+        self._units: dict[tuple, _OrderedUnit] = {}
 
     def before(self, key: tuple, start: date) -> list[float] | None:
-        """All of the unit's values if they are all of periods before ``start``."""
-        entry = self._ordered.get(key)
-        if entry is None:
+        """The unit's values of the periods before ``start``, ascending, if at hand."""
+        unit = self._units.get(key)
+        if unit is None:
             values = self._known.get(key)
             if not values:
                 return []
-            entry = self._ordered[key] = (max(values), sorted(values.values()))
-        latest, ordered = entry
-        return ordered if start > latest else None
+            latest = max(values)
+            earlier = sorted(v for s, v in values.items() if s != latest)
+            unit = self._units[key] = _OrderedUnit(latest, values[latest], earlier)
+        if start > unit.latest:
+            unit.include_latest(True)
+        elif start == unit.latest:
+            unit.include_latest(False)
+        else:
+            return None
+        return unit.ordered
 
     def put(self, key: tuple, start: date, value: float) -> None:
         """Record the unit's value for the period beginning ``start``."""
-        values = self._known[key]
-        entry = self._ordered.pop(key, None)
-        if entry is not None:
-            latest, ordered = entry
-            if start >= latest:
-                if start in values:  # a correction of the latest period
-                    del ordered[bisect_left(ordered, values[start])]
-                insort(ordered, value)
-                self._ordered[key] = (start, ordered)
-        values[start] = value
+        unit = self._units.get(key)
+        if unit is not None:
+            if start < unit.latest:
+                del self._units[key]
+            else:
+                unit.include_latest(start > unit.latest)
+                unit.latest, unit.latest_value, unit.included = start, value, False
+        self._known[key][start] = value
+
+
+@dataclass
+class _OrderedUnit:
+    """One unit's past: ``ordered`` holds every value before ``latest``, and its value too
+    when ``included``."""
+
+    latest: date
+    latest_value: float
+    ordered: list[float]
+    included: bool = False
+
+    def include_latest(self, wanted: bool) -> None:
+        if wanted and not self.included:
+            insort(self.ordered, self.latest_value)
+        elif self.included and not wanted:
+            del self.ordered[bisect_left(self.ordered, self.latest_value)]
+        self.included = wanted
 
 
 def _mergers(catalog: Catalog) -> dict[str, tuple[date, list[str]]]:

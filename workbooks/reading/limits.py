@@ -89,6 +89,8 @@ class Inspection:
     data: bytes
     kind: str  # "xlsx", "xlsb", "ods", "xls"
     sheet_xml: dict[str, bytes] = field(default_factory=dict)  # sheet name -> worksheet XML
+    # Zip members as decompressed for the checks (all but _UNREAD_PREFIXES), by name.
+    members: dict[str, bytes] = field(default_factory=dict)
 
 
 def inspect_file(data: bytes) -> Inspection:
@@ -154,7 +156,7 @@ def _inspect_zip(data: bytes) -> Inspection:
         raise
     except Exception as exc:  # zlib.error, BadZipFile (CRC), NotImplementedError (method)
         raise UnreadableFile(MSG_NOT_WORKBOOK) from exc
-    inspection = Inspection(data, kind)
+    inspection = Inspection(data, kind, members=members)
     if kind == "ods":
         _check_extents(ods_extents, members.get("content.xml", b""))
     if kind == "xlsx":

@@ -37,7 +37,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reference import load_catalog
 from reference.model import ERROR, SEVERITY_VI, Problem
-from workbooks.reading.limits import MAX_FILE_BYTES, UnreadableFile, inspect_file
+from workbooks.reading.limits import MAX_FILE_BYTES, Inspection, UnreadableFile, inspect_file
 from workbooks.writing import feedback_patch
 from workbooks.writing.feedback_patch import SheetInfo
 from workbooks.writing.safe_cells import clean_text, write_text
@@ -157,7 +157,7 @@ def write_feedback(
     PATHS["openpyxl" if data is None else "fast"] += 1
     book = None
     if data is None and raw is not None:
-        book, reason = _load(raw)
+        book, reason = _load(raw.data)
     if book is not None:
         try:
             data = _on_copy(book, header, ordered)
@@ -226,8 +226,9 @@ def _xlsx_name(target: Path) -> Path:
 # --- the source ------------------------------------------------------------------
 
 
-def _read_source(source: Path | None) -> tuple[bytes | None, str | None]:
-    """The agency's .xlsx bytes, or None and the reason (Vietnamese) they cannot be used.
+def _read_source(source: Path | None) -> tuple[Inspection | None, str | None]:
+    """The agency's .xlsx as the guards read it, or None and the reason (Vietnamese) it
+    cannot be used.
 
     The file passes the same hostile-file guards as the reader before either path sees it.
     """
@@ -236,14 +237,14 @@ def _read_source(source: Path | None) -> tuple[bytes | None, str | None]:
     try:
         with open(source, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
-        kind = inspect_file(data).kind
+        inspection = inspect_file(data)
     except UnreadableFile as exc:
         return None, str(exc)
     except OSError:
         return None, MSG_CANNOT_OPEN
-    if kind != "xlsx":
+    if inspection.kind != "xlsx":
         return None, MSG_NOT_XLSX
-    return data, None
+    return inspection, None
 
 
 def _load(data: bytes) -> tuple[Workbook | None, str | None]:
@@ -395,13 +396,13 @@ _FAST = True  # tests switch it off to compare with the openpyxl path
 PATHS = {"fast": 0, "openpyxl": 0}  # which path wrote each workbook, for tests
 
 
-def _fast(data: bytes, header: tuple, problems: Sequence[Problem]) -> bytes | None:
+def _fast(source: Inspection, header: tuple, problems: Sequence[Problem]) -> bytes | None:
     """The feedback workbook patched into the source's XML, or None to use openpyxl.
 
     Any failure falls back: the fast path never fails where openpyxl would not.
     """
     try:
-        package = feedback_patch.open_package(data, RESULT_SHEET)
+        package = feedback_patch.open_package(source.data, RESULT_SHEET, source.members)
         targets = [_target_of(package.sheets, p) for p in problems]
         marks = _by_cell(problems, targets)
         small = _small_workbook(header, problems, targets, marks)

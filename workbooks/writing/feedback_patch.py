@@ -117,10 +117,17 @@ class Package:
     sheets: dict[str, SheetInfo | None]  # None: a chart sheet or the like
 
 
-def open_package(data: bytes, result_title: str) -> Package:
-    """The source as a ``Package``, or ``Unhandled`` if the fast path cannot patch it."""
+def open_package(
+    data: bytes, result_title: str, read: Mapping[str, bytes] | None = None
+) -> Package:
+    """The source as a ``Package``, or ``Unhandled`` if the fast path cannot patch it;
+    ``read``: members already decompressed, by name."""
+    read = read or {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = {info.filename: archive.read(info) for info in archive.infolist()}
+        members = {
+            info.filename: read[info.filename] if info.filename in read else archive.read(info)
+            for info in archive.infolist()
+        }
     if any(name not in members for name in _REQUIRED):
         raise Unhandled("a part is missing")
     lowered = [name.lower() for name in members]
@@ -225,10 +232,33 @@ class _PartsWriter(ExcelWriter):
 
     def write_data(self) -> None:
         self._write_worksheets()  # type: ignore[attr-defined]  # private in the stubs
-        self._parts.writestr(STYLES, cast(bytes, tostring(write_stylesheet(self.workbook))))
+        self._parts.writestr(STYLES, _stylesheet(self.workbook))
         writer = WorkbookWriter(self.workbook)
         self._parts.writestr(WORKBOOK, writer.write())
         self._parts.writestr(WORKBOOK_RELS, writer.write_rels())
+
+
+_STYLESHEETS: dict[tuple, bytes] = {}
+
+
+def _stylesheet(book: Workbook) -> bytes:
+    """styles.xml of a small workbook, as ``write_stylesheet`` writes it.
+
+    Cached by the styles the cells use: the result sheets of a batch use the same few, and
+    writing them costs a tenth of a feedback workbook. A small workbook is always a new
+    ``Workbook()``, so its named, differential and table styles and colours are openpyxl's
+    defaults and need no place in the key.
+    """
+    lists = ("_fonts", "_fills", "_borders", "_alignments", "_protections", "_number_formats")
+    key = (
+        *(tuple(getattr(book, name)) for name in lists),
+        tuple(tuple(style) for style in book._cell_styles),  # type: ignore[attr-defined]
+    )
+    if key not in _STYLESHEETS:
+        if len(_STYLESHEETS) >= 64:
+            _STYLESHEETS.clear()
+        _STYLESHEETS[key] = cast(bytes, tostring(write_stylesheet(book)))
+    return _STYLESHEETS[key]
 
 
 def small_parts(book: Workbook) -> dict[str, bytes]:

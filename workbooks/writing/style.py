@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from functools import lru_cache
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -79,6 +80,7 @@ def column_width(ws: Worksheet, first: int, last: int | None = None) -> float:
     return total
 
 
+@lru_cache(maxsize=4096)  # a batch's feedback repeats the same messages and headers
 def text_lines(
     text: str, width: float, size: float, indent: int = 0, unit_points: float = UNIT_POINTS
 ) -> int:

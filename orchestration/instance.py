@@ -31,11 +31,26 @@ def open_instance(home: Home):
     at once (the schedule and the sensor on a first start) collide, so it is serialized.
     """
     from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
 
     folder = ensure_dagster_home(home)
     with open(folder / "instance.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return DagsterInstance.from_config(str(folder))
+        ref = InstanceRef.from_dir(str(folder), overrides=_pooled_event_log(folder))
+        return DagsterInstance.from_ref(ref)
+
+
+def _pooled_event_log(folder: Path) -> dict:
+    """On Dagster's default local storage, the same event log files with kept engines."""
+    if sqlite_run_storage(folder) is None or _configures(folder, "event_log_storage"):
+        return {}
+    return {
+        "event_log_storage": {
+            "module": "orchestration.event_log",
+            "class": "PooledSqliteEventLogStorage",
+            "config": {"base_dir": str(folder / "history" / "runs")},
+        }
+    }
 
 
 def sqlite_run_storage(dagster_home: Path) -> Path | None:
@@ -45,11 +60,16 @@ def sqlite_run_storage(dagster_home: Path) -> Path | None:
     import Dagster (0.7 s) to print one line; any other storage (PostgreSQL...) is
     configured in dagster.yaml and read through Dagster.
     """
-    settings = dagster_home / "dagster.yaml"
-    text = settings.read_text(encoding="utf-8") if settings.exists() else ""
-    if any(line.split(":")[0] in ("storage", "run_storage") for line in text.splitlines()):
+    if _configures(dagster_home, "storage", "run_storage"):
         return None
     return dagster_home / "history" / "runs.db"
+
+
+def _configures(dagster_home: Path, *keys: str) -> bool:
+    """Whether the instance's dagster.yaml sets any of these top-level keys."""
+    settings = dagster_home / "dagster.yaml"
+    text = settings.read_text(encoding="utf-8") if settings.exists() else ""
+    return any(line.split(":")[0] in keys for line in text.splitlines())
 
 
 def newest_run_sqlite(runs_db: Path, job_name: str) -> dict | None:

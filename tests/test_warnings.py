@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expectations.warning_rules import is_outlier, outlier_problems
+from expectations.warning_rules import SORT_DEVIATIONS_UP_TO, is_outlier, outlier_problems
 from reference import load_catalog
 from reference.catalog import DEFAULT_DIR
 from reference.model import ParsedWorkbook
@@ -191,10 +191,19 @@ def test_a_merged_unit_is_judged_against_the_sum_of_the_units_it_took_over(tmp_p
     assert is_outlier(41, [10, 10, 10, 10], 3.5)
 
 
+_ROUNDED = st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 1))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 1)), max_size=40))
+@given(
+    st.one_of(  # each side of SORT_DEVIATIONS_UP_TO
+        st.lists(_ROUNDED, max_size=SORT_DEVIATIONS_UP_TO),
+        st.lists(_ROUNDED, min_size=SORT_DEVIATIONS_UP_TO + 1, max_size=150),
+    )
+)
 def test_the_outlier_test_agrees_with_the_textbook_median_and_mad(history):
-    """The selection that finds the MAD gives exactly the textbook figures."""
+    """Sorting (short histories) and selection (long ones) give exactly the textbook
+    figures."""
     value = 123.4
     if len(history) < 3:
         assert not is_outlier(value, history, 3.5)

@@ -3,10 +3,11 @@
 Warnings never block loading; they tell the agency and the analysts what to look at.
 """
 
+import math
 import statistics
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -98,55 +99,47 @@ def is_outlier_sorted(value: float, ordered: Sequence[float], threshold: float) 
     n = len(ordered)
     if n < MIN_HISTORY:
         return False
-    median = _middle(ordered.__getitem__, n)
+    median = _median_of_sorted(ordered)
     split = bisect_left(ordered, median)
-
-    def below(j: int) -> float:  # the j-th smallest deviation of the values under the median
-        return median - ordered[split - 1 - j]
-
-    def above(j: int) -> float:  # the same for the values at or over it
-        return ordered[split + j] - median
-
-    def below_sum(count: int) -> float:
-        return sum(median - x for x in islice(ordered, count))
-
     if n <= SORT_DEVIATIONS_UP_TO:
-        mad = _middle(sorted([abs(x - median) for x in ordered]).__getitem__, n)
+        mad = _median_of_sorted(sorted([abs(x - median) for x in ordered]))
     else:
-        mad = _middle(lambda k: _kth_of_two(below, split, above, n - split, k), n)
+        half = n // 2
+        mad = _kth_deviation(ordered, median, split, half)
+        if not n % 2:
+            mad = (_kth_deviation(ordered, median, split, half - 1) + mad) / 2
     if mad > 0:
         return abs(MAD_SCALE * (value - median) / mad) > threshold
     # The mean deviation in ascending order, as the textbook sums it; the values equal to
     # the median (over half of them here) add nothing, so they are skipped.
+    below = sum(median - x for x in islice(ordered, split))
     same_end = bisect_right(ordered, median, split)
-    mean_ad = sum((x - median for x in islice(ordered, same_end, None)), below_sum(split)) / n
+    mean_ad = sum((x - median for x in islice(ordered, same_end, None)), below) / n
     if mean_ad > 0:
         return abs((value - median) / (MEAN_AD_SCALE * mean_ad)) > threshold
     return abs(value - median) > FLAT_HISTORY_JUMP * max(abs(median), 1.0)
 
 
-def _middle(kth: Callable[[int], float], n: int) -> float:
-    """The median of n ordered values given by ``kth`` (as ``statistics.median``)."""
-    middle = n // 2
-    return kth(middle) if n % 2 else (kth(middle - 1) + kth(middle)) / 2
+def _median_of_sorted(ordered: Sequence[float]) -> float:
+    """As ``statistics.median`` of values already in ascending order."""
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
 
 
-def _kth_of_two(
-    a: Callable[[int], float], a_len: int, b: Callable[[int], float], b_len: int, k: int
-) -> float:
-    """The k-th smallest (from 0) of two ascending runs, by bisecting how many of the
-    k + 1 smallest come from ``a``."""
-    low, high = max(0, k + 1 - b_len), min(k + 1, a_len)
+def _kth_deviation(ordered: Sequence[float], median: float, split: int, k: int) -> float:
+    """The k-th smallest (from 0) of the deviations from ``median``: two ascending runs,
+    ``median - ordered[split - 1 - j]`` below it and ``ordered[split + j] - median`` at or
+    over it, searched by bisecting how many of the k + 1 smallest come from below."""
+    above = len(ordered) - split
+    low, high = max(0, k + 1 - above), min(k + 1, split)
     while low < high:
         taken = (low + high) // 2
-        if a(taken) < b(k - taken):
+        if median - ordered[split - 1 - taken] < ordered[split + k - taken] - median:
             low = taken + 1
         else:
             high = taken
-    last = [a(low - 1)] if low > 0 else []
-    if k - low >= 0:
-        last.append(b(k - low))
-    return max(last)
+    found = median - ordered[split - low] if low > 0 else -math.inf
+    return max(found, ordered[split + k - low] - median) if k >= low else found
 
 
 def outlier_problems(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import textwrap
 from functools import lru_cache
+from typing import Any, cast
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
@@ -120,6 +122,9 @@ def fit_row_heights(ws: Worksheet) -> None:
     wb = ws.parent
     assert wb is not None  # a worksheet of a workbook
     merged = {r.start_cell.coordinate: r for r in ws.merged_cells.ranges}
+    units = unit_points(wb)
+    looks: dict[tuple[int, int], tuple[float, bool, int]] = {}
+    widths: dict[tuple[int, int], float] = {}
     needed: dict[int, float] = {}
     for row in ws.iter_rows():
         for cell in row:
@@ -129,16 +134,27 @@ def fit_row_heights(ws: Worksheet) -> None:
             if span is not None and span.max_row > span.min_row:
                 continue
             last = span.max_col if span is not None else cell.column
-            size = cell.font.size or BODY_SIZE
+            size, wraps, indent = _look(cell, looks)
             lines = 1
-            if cell.alignment.wrap_text:
-                width = column_width(ws, cell.column, last)
-                text, indent = _shown_text(cell.value), cell.alignment.indent
-                lines = text_lines(text, width, size, indent, unit_points(wb))
+            if wraps:
+                columns = (cell.column, last)
+                if columns not in widths:
+                    widths[columns] = column_width(ws, *columns)
+                lines = text_lines(_shown_text(cell.value), widths[columns], size, indent, units)
             needed[cell.row] = max(needed.get(cell.row, 0), line_height(size, lines))
     for r, height in needed.items():
         current = ws.row_dimensions[r].height
         ws.row_dimensions[r].height = max(height, current or 0)
+
+
+def _look(cell: Cell | MergedCell, looks: dict) -> tuple[float, bool, int]:
+    """(font size, wraps, indent) of a cell, found once per font and alignment: reading
+    them through openpyxl's style proxies cost more than the rest of the fitting."""
+    ids = cast(Any, cell)._style  # private, left out of the stubs
+    key = (ids.fontId, ids.alignmentId)
+    if key not in looks:
+        looks[key] = (cell.font.size or BODY_SIZE, cell.alignment.wrap_text, cell.alignment.indent)
+    return looks[key]
 
 
 def _shown_text(value: object) -> str:

@@ -344,11 +344,14 @@ def _target_of(sheets: Mapping[str, object], problem: Problem) -> _Target | None
         return None
     if min_row > ws.max_row or min_col > ws.max_column:
         return None
-    coordinate = f"{get_column_letter(min_col)}{min_row}"
     for merged in ws.merged_cells.ranges:  # only a merge's first cell holds a comment
-        if coordinate in merged:
-            coordinate = f"{get_column_letter(merged.min_col)}{merged.min_row}"
+        if (
+            merged.min_col <= min_col <= merged.max_col
+            and merged.min_row <= min_row <= merged.max_row
+        ):
+            min_col, min_row = merged.min_col, merged.min_row
             break
+    coordinate = f"{get_column_letter(min_col)}{min_row}"
     return _Target(ws.title, coordinate, f"{quote_sheetname(ws.title)}!{ref}")
 
 

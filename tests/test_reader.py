@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from reference.catalog import load_catalog
 from reference.model import ParsedWorkbook
 from tests.helpers import patch_zip
+from workbooks.reading.limits import UnreadableFile, inspect_file
 from workbooks.reading.reader import read_workbook
 
 TODAY = date(2026, 2, 1)
@@ -611,6 +612,57 @@ def test_zip_bomb_with_lying_central_directory(tmp_path):
     data[pos + 24 : pos + 28] = struct.pack("<I", 1000)
     path.write_bytes(bytes(data))
     refused(path, "hỏng")  # the real content overruns the declared size: CRC/length check
+
+
+def _central_entry(data: bytearray, name: str) -> int:
+    """Where the central directory's entry of member ``name`` starts."""
+    encoded = name.encode()
+    pos = data.find(b"PK\x01\x02")
+    while data[pos + 46 : pos + 46 + len(encoded)] != encoded:
+        pos = data.find(b"PK\x01\x02", pos + 4)
+        assert pos >= 0, name
+    return pos
+
+
+SHEET_PART = "xl/worksheets/sheet1.xml"
+
+
+@pytest.mark.parametrize(
+    ("field", "words"),
+    [
+        ("size", ("giải nén", SHEET_PART)),  # a declared size the content outgrows
+        ("crc", ("hỏng",)),
+        ("local name", ("hỏng",)),  # the local header names another member
+    ],
+)
+def test_a_parsed_member_that_lies_about_itself_is_refused(tmp_path, field, words):
+    path = book(tmp_path)
+    data = bytearray(path.read_bytes())
+    entry = _central_entry(data, SHEET_PART)
+    compressed, size = struct.unpack_from("<II", data, entry + 20)
+    if field == "size":  # still passes the central directory's own checks
+        data[entry + 24 : entry + 28] = struct.pack("<I", max(compressed, size // 2))
+    elif field == "crc":
+        data[entry + 16 : entry + 20] = struct.pack(
+            "<I", struct.unpack_from("<I", data, entry + 16)[0] ^ 1
+        )
+    else:
+        local = struct.unpack_from("<I", data, entry + 42)[0]
+        data[local + 30 + len(SHEET_PART) - 5] ^= 0x20  # "sheet1" -> "sheEt1"
+    with pytest.raises(UnreadableFile) as refusal:  # by the guards, before any parser
+        inspect_file(bytes(data))
+    assert all(word in str(refusal.value) for word in words)
+    path.write_bytes(bytes(data))
+    refused(path, *words)
+
+
+def test_a_workbook_stored_without_compression_is_read(tmp_path):
+    path = book(tmp_path)
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as out:
+        for info in source.infolist():
+            out.writestr(info.filename, source.read(info))
+    assert values(read(stored)) == values(read(path)) != {}
 
 
 def test_sheet_with_a_million_rows_declared(tmp_path):

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any, cast
 from xml.etree.ElementTree import Element, fromstring
 from xml.parsers.expat import ParserCreate
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl import Workbook
 from openpyxl.comments.comment_sheet import CommentRecord
@@ -303,20 +303,15 @@ def _cell_xml(cell: Any) -> str:
         return f"{start}><v>{safe_string(value)}</v></c>"
     stripped = value.strip()
     space = ' xml:space="preserve"' if stripped and value != stripped else ""
-    return f"{start}><is><t{space}>{_escape_text(value)}</t></is></c>"
+    return f"{start}><is><t{space}>{escape(value)}</t></is></c>"
+
+
+# What xml.etree escapes in an attribute beyond &, < and >.
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
 
 
 def _attributes(attrs: Mapping[str, str]) -> str:
-    return "".join(f' {key}="{_escape_attribute(value)}"' for key, value in attrs.items())
-
-
-def _escape_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _escape_attribute(text: str) -> str:
-    text = _escape_text(text).replace('"', "&quot;")
-    return text.replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;")
+    return "".join(f' {key}="{escape(value, _ATTRIBUTE_ENTITIES)}"' for key, value in attrs.items())
 
 
 _STYLESHEETS: dict[tuple, bytes] = {}

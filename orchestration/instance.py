@@ -42,7 +42,7 @@ def open_instance(home: Home):
 
 def _pooled_event_log(folder: Path) -> dict:
     """On Dagster's default local storage, the same event log files with kept engines."""
-    if sqlite_run_storage(folder) is None or _configures(folder, "event_log_storage"):
+    if _configures(folder, "storage", "run_storage", "event_log_storage"):
         return {}
     return {
         "event_log_storage": {

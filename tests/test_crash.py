@@ -134,12 +134,14 @@ def kill_once(home: Path, kill: Kill, zygote: Zygote) -> None:
         alive = lambda: Zygote.alive(pid)  # noqa: E731
     started = time.monotonic()
     deadline = started + 120
-    if kill.arm is not None:
+    if kill.arm is None:
+        time.sleep(kill.delay)
+    else:
         while alive() and time.monotonic() < deadline:
             if kill.arm in events_of(run_dbs(home) - known):
                 break
             time.sleep(0.01)
-    time.sleep(kill.delay)
+        _wait_inside_step(home, known, kill, alive)
     if alive():
         os.killpg(pid, signal.SIGKILL)
         kill.killed = True
@@ -148,6 +150,23 @@ def kill_once(home: Path, kill: Kill, zygote: Zygote) -> None:
     kill.seconds = time.monotonic() - started
     kill.phase = phase_of(events_of(run_dbs(home) - known))
     kill.published = _digest(home / "warehouse.duckdb") != before
+
+
+# The event that ends what an armed event starts.
+_ENDS = {"STEP_START": "STEP_SUCCESS", "RESOURCE_INIT_STARTED": "RESOURCE_INIT_SUCCESS"}
+
+
+def _wait_inside_step(home: Path, known: set[Path], kill: Kill, alive) -> None:
+    """Sleep the kill's delay, but no longer than the armed step lasts: on a fast machine a
+    delay past the step's end would land in a later phase, even after the publication,
+    and leave the rest of the chain nothing to refresh."""
+    assert kill.arm is not None
+    end = (_ENDS[kill.arm[0]], kill.arm[1])
+    until = time.monotonic() + kill.delay
+    while alive() and time.monotonic() < until:
+        if end in events_of(run_dbs(home) - known):
+            return
+        time.sleep(0.005)
 
 
 def _digest(path: Path) -> tuple | None:

@@ -161,10 +161,13 @@ def _wait_inside_step(home: Path, known: set[Path], kill: Kill, alive) -> None:
     delay past the step's end would land in a later phase, even after the publication,
     and leave the rest of the chain nothing to refresh."""
     assert kill.arm is not None
-    end = (_ENDS[kill.arm[0]], kill.arm[1])
+    kind, step = kill.arm
+    if kind not in _ENDS:  # armed on an event that ends something: nothing to stay inside
+        time.sleep(kill.delay)
+        return
     until = time.monotonic() + kill.delay
     while alive() and time.monotonic() < until:
-        if end in events_of(run_dbs(home) - known):
+        if (_ENDS[kind], step) in events_of(run_dbs(home) - known):
             return
         time.sleep(0.005)
 

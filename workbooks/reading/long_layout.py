@@ -347,7 +347,7 @@ class LongTable:
         if all(gso is None for _, _, gso in named):
             # every row then has a name: a row with neither name nor code is not in ``named``
             rows = [(r, name) for r, name, _ in named if name is not None]
-            former = old_template_matches(self.catalog, self.period, [n for _, n in rows])
+            former = self.reader._old_template([n for _, n in rows])
             if former is not None:
                 self._old_template(rows, former)
                 return []

@@ -445,7 +445,7 @@ class _Reader:
             return
         value, cell, _ = entry
         on = min(self.period.end_date, self.today) if self.period else self.today
-        agency = self.catalog.match_agency(describe_raw(value), on)
+        agency = self._match_agency(describe_raw(value), on)
         if agency is None:
             self.problem(
                 "unknown_agency",
@@ -533,7 +533,7 @@ class _Reader:
     def _district_columns(self, sheet: _Sheet, cols: _ColumnsFound, pending: list) -> None:
         """Match the district columns, unless they are an old district template after the
         reform: then warn, and none of them is taken for the commune of the same name."""
-        former = old_template_matches(self.catalog, self.period, [t for _, _, t in pending])
+        former = self._old_template([t for _, _, t in pending])
         if former is None:
             for r, c, text in pending:
                 self._district_column(sheet, cols, r, c, text)
@@ -560,6 +560,16 @@ class _Reader:
         if key not in cache:
             cache[key] = compute()
         return cache[key]
+
+    def _old_template(self, names: list[str]) -> list | None:
+        """``old_template_matches`` for this file's period, memoised like a look-up."""
+        return self._cached(
+            ("old template", self.period, tuple(names)),
+            lambda: old_template_matches(self.catalog, self.period, names),
+        )
+
+    def _match_agency(self, text: str, on: date):
+        return self._cached(("agency", text, on), lambda: self.catalog.match_agency(text, on))
 
     def _match_district(self, text: str) -> DistrictMatch:
         # A period not yet ended is most often a typo of the year: its district columns
@@ -842,7 +852,7 @@ class _Reader:
         lead = self.result.agency_code
         if lead_text := field_text.get("lead"):
             on = min(self.period.end_date, self.today) if self.period else self.today
-            agency = self.catalog.match_agency(lead_text, on)
+            agency = self._match_agency(lead_text, on)
             if agency is None:
                 bad("lead", f"đơn vị chủ trì {_quote(field_text['lead'])} không có trong danh "
                     "mục các cơ quan thành viên. Hãy ghi đúng tên đơn vị, hoặc để trống nếu "

@@ -5,21 +5,17 @@ opening either is compared: sheets, values, fills, comments, merges, links, prin
 and defined names. Sources the fast path does not handle fall back to openpyxl.
 """
 
-import io
 import os
 import shutil
 import subprocess
 import time
 import zipfile
-from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 from openpyxl.comments import Comment
-from openpyxl.styles import Font
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.xml.constants import XLSM, XLSX
 
 from reference.model import ERROR, WARNING, Problem
@@ -27,7 +23,6 @@ from tests.factories import make_submission
 from tests.helpers import patch_zip, require_libreoffice
 from workbooks.writing import feedback
 from workbooks.writing.feedback import ERROR_RGB, RESULT_SHEET, WARNING_RGB, write_feedback
-from workbooks.writing.feedback_patch import _SheetWriter
 from workbooks.writing.writer import workbook_bytes
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -321,37 +316,3 @@ def test_the_fast_path_writes_the_same_bytes_every_time(tmp_path):
     again = write_feedback(source, tmp_path / "b.xlsx", "s.xlsx", "rejected", problems, "A", "B")
     assert feedback.PATHS["fast"] == before + 2
     assert first.read_bytes() == again.read_bytes()
-
-
-def _sheet_bytes(writer_class, ws) -> tuple[bytes, int, int]:
-    """The sheet XML, and the comments and links recorded while writing it."""
-    ws._comments, ws._hyperlinks = [], []
-    writer = writer_class(ws, out=io.BytesIO())
-    writer.write()
-    xml = writer.sheet_xml() if writer_class is _SheetWriter else writer.read()
-    return xml, len(ws._comments), len(ws._hyperlinks)
-
-
-@pytest.mark.parametrize("unusual", [None, datetime(2026, 1, 2), "=SUM(A1:A2)"])
-def test_the_rows_written_as_text_are_openpyxls_own_bytes(unusual):
-    """Texts that need escaping or keep their spaces, numbers, styled blanks, comments,
-    links and row heights: byte for byte what openpyxl writes; a date or a formula
-    leaves the sheet to openpyxl."""
-    book = openpyxl.Workbook()
-    ws = book.active
-    texts = [" lề ", 'a & b < "c" > d', "dòng 1\ndòng 2\tx", "   ", "", "Chỉ tiêu"]
-    numbers = [0, -3, 12, 1.5, 1e-7, 123456789012345678, 2.0 / 3]
-    for row, value in enumerate(texts + numbers, start=2):
-        ws.cell(row, 1, value)
-        ws.cell(row, 3).font = Font(bold=True)  # a styled blank
-    ws["B3"].hyperlink = "#'Chỉ tiêu'!A1"
-    ws["B4"].comment = Comment("Kiểm tra lại & sửa.", "chitieu")
-    ws["D20"].comment = Comment("ô trống có ghi chú", "chitieu")
-    ws.row_dimensions[5].height = 31.5
-    ws.row_dimensions[30].hidden = True  # a row with no cells
-    ws["E2"] = unusual
-    expected = _sheet_bytes(WorksheetWriter, ws)
-    assert _sheet_bytes(_SheetWriter, ws) == expected
-    writer = _SheetWriter(ws, out=io.BytesIO())
-    writer.write()
-    assert (writer._rows_xml is None) == (unusual is not None)

@@ -40,6 +40,7 @@ from reference.model import ERROR, SEVERITY_VI, Problem
 from workbooks.reading.limits import MAX_FILE_BYTES, Inspection, UnreadableFile, inspect_file
 from workbooks.writing import feedback_patch
 from workbooks.writing.feedback_patch import SheetInfo
+from workbooks.writing.result_parts import Entry, Layout, Note, small_parts
 from workbooks.writing.safe_cells import clean_text, write_text
 from workbooks.writing.style import (
     BODY_SIZE,
@@ -47,7 +48,7 @@ from workbooks.writing.style import (
     CENTER,
     FONT_NAME,
     WRAP_TOP,
-    fit_code_column,
+    code_column_width,
     fit_row_heights,
     print_a4_landscape,
 )
@@ -68,6 +69,8 @@ HEADERS = ("STT", "Mức độ", "Quy tắc", "Sheet", "Ô", "Chỉ tiêu", "Huy
 # with Times New Roman 12, 7 pt with Calibri 11); "Chỉ tiêu" grows to fit the codes.
 WIDTHS = (5, 9, 18, 11, 6, 12, 12, 45)
 _CODE_COLUMN = HEADERS.index("Chỉ tiêu") + 1
+_LINK_COLUMN = HEADERS.index("Ô") + 1  # the problem's cell, linked to it
+COMMENT_WIDTH = 360
 UNKNOWN = "(không xác định được)"
 HOW_TO_READ = (
     "Các ô có vấn đề trong bảng của đơn vị được tô đỏ (lỗi: phải sửa) hoặc tô vàng "
@@ -272,7 +275,8 @@ def _on_copy(book: Workbook, header: tuple, problems: Sequence[Problem]) -> byte
         print_a4_landscape(sheet)
     ws = book.create_sheet(RESULT_SHEET, 0)
     book.active = 0
-    _fill_result_sheet(ws, header, problems, targets, _how_to_read(header[1], problems))
+    layout = _result_layout(header, problems, targets, _how_to_read(header[1], problems))
+    _fill_result_sheet(ws, layout)
     return workbook_bytes(book, SAVED_AT)
 
 
@@ -288,7 +292,7 @@ def _alone(header: tuple, problems: Sequence[Problem], reason: str) -> bytes:
     assert isinstance(ws, Worksheet)  # a new workbook's only sheet
     ws.title = RESULT_SHEET
     note = NO_COPY.format(reason=reason.rstrip())
-    _fill_result_sheet(ws, header, problems, [None] * len(problems), note)
+    _fill_result_sheet(ws, _result_layout(header, problems, [None] * len(problems), note))
     return workbook_bytes(book, SAVED_AT)
 
 
@@ -371,14 +375,19 @@ def _fill_of(found: Sequence[Problem]) -> PatternFill:
     return _FILLS[ERROR] if any(p.severity == ERROR for p in found) else _WARNING_FILL
 
 
-def _comment_of(found: Sequence[Problem], previous: str | None) -> Comment:
-    """The cell's comment: every problem on it, then the clerk's own note if it had one."""
+def _comment_text(found: Sequence[Problem], previous: str | None) -> tuple[str, int]:
+    """The text of a cell's comment (every problem on it, then the clerk's own note if
+    it had one) and the comment's height."""
     text = "\n\n".join(f"{SEVERITY_VI.get(p.severity, p.severity)}: {p.message}" for p in found)
     if previous:
         text += PREVIOUS_NOTE + previous
-    comment = Comment(clean_text(text), AUTHOR)
-    comment.width = 360
-    comment.height = min(600, 60 + 18 * math.ceil(len(text) / 45))
+    return clean_text(text), min(600, 60 + 18 * math.ceil(len(text) / 45))
+
+
+def _comment_of(found: Sequence[Problem], previous: str | None) -> Comment:
+    text, height = _comment_text(found, previous)
+    comment = Comment(text, AUTHOR)
+    comment.width, comment.height = COMMENT_WIDTH, height
     return comment
 
 
@@ -423,37 +432,31 @@ def _small_workbook(
     targets: Sequence[_Target | None],
     marks: Mapping[tuple[str, str], Sequence[Problem]],
 ) -> dict[str, bytes]:
-    """The result sheet, and an empty sheet per marked clerk sheet holding its comments,
-    as the parts openpyxl writes."""
-    book = Workbook()
-    ws = book.active
-    assert isinstance(ws, Worksheet)  # a new workbook's only sheet
-    ws.title = RESULT_SHEET
-    _fill_result_sheet(ws, header, problems, targets, _how_to_read(header[1], problems))
+    """The result sheet, and the comments of each marked clerk sheet, as the parts of a
+    small workbook (``result_parts``: as openpyxl would write them)."""
+    layout = _result_layout(header, problems, targets, _how_to_read(header[1], problems))
+    notes: dict[str, list[Note]] = {}
     for (title, coordinate), found in marks.items():
-        sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
-        sheet[coordinate].comment = _comment_of(found, None)
-    return feedback_patch.small_parts(book)
+        text, height = _comment_text(found, None)
+        notes.setdefault(title, []).append(Note(coordinate, text, AUTHOR, COMMENT_WIDTH, height))
+    return small_parts(layout, notes)
 
 
 # --- the result sheet --------------------------------------------------------------
 
 
-def _fill_result_sheet(
-    ws: Worksheet,
+def _result_layout(
     header: tuple,
     problems: Sequence[Problem],
     targets: Sequence[_Target | None],
     note: str,
-) -> None:
+) -> Layout:
+    """The result sheet: a title, the file's details, then a table of its problems."""
     file_name, verdict, agency_name, period_label = header
     errors = sum(p.severity == ERROR for p in problems)
-    book = ws.parent
-    assert book is not None  # a worksheet of a workbook
-    styles = _Styles(book)
-    title = write_text(ws, 1, 1, "KẾT QUẢ KIỂM TRA BÁO CÁO")
-    styles.apply(title, font=_TITLE)
-    _merge(ws, 1, 1, len(HEADERS))
+    layout = Layout(RESULT_SHEET)
+    layout.entries.append(Entry(1, 1, "KẾT QUẢ KIỂM TRA BÁO CÁO", ({"font": _TITLE},)))
+    layout.merges.append((1, 1, len(HEADERS)))
     pairs = (
         ("Tệp", file_name),
         ("Đơn vị báo cáo", agency_name or UNKNOWN),
@@ -464,15 +467,69 @@ def _fill_result_sheet(
         ("Ghi chú", note),
     )
     for r, (label, value) in enumerate(pairs, start=3):
-        _label_row(ws, r, label, value, styles)
+        font = _BOLD if label == "Kết quả" else _TEXT
+        layout.entries.append(Entry(r, 1, f"{label}:", ({"font": _BOLD, "alignment": _TOP},)))
+        layout.entries.append(Entry(r, 4, value, ({"font": font, "alignment": _VALUE},)))
+        layout.merges += [(r, 1, 3), (r, 4, len(HEADERS))]
     first = 3 + len(pairs) + 1
-    _table(ws, first, problems, targets, styles)
-    for col, width in enumerate(WIDTHS, start=1):
+    _table(layout, first, problems, targets)
+    layout.widths = dict(enumerate(WIDTHS, start=1))
+    codes = [HEADERS[_CODE_COLUMN - 1], *(p.indicator_code for p in problems if p.indicator_code)]
+    layout.widths[_CODE_COLUMN] = max(layout.widths[_CODE_COLUMN], code_column_width(codes))
+    layout.print_title_row = first
+    return layout
+
+
+def _table(
+    layout: Layout, first: int, problems: Sequence[Problem], targets: Sequence[_Target | None]
+) -> None:
+    header = ({"font": _BOLD, "alignment": CENTER, "border": BOX, "fill": _HEADER_FILL},)
+    layout.entries += [Entry(first, c, text, header) for c, text in enumerate(HEADERS, start=1)]
+    body = ({"font": _TEXT, "alignment": WRAP_TOP, "border": BOX},)
+    districts = _district_names()
+    for number, (problem, where) in enumerate(zip(problems, targets, strict=True), start=1):
+        values = (
+            number,
+            SEVERITY_VI.get(problem.severity, problem.severity),
+            problem.rule,
+            problem.sheet,
+            problem.cell,
+            problem.indicator_code,
+            districts.get(problem.district_code or "", problem.district_code),
+            problem.message,
+        )
+        for col, value in enumerate(values, start=1):
+            linked = col == _LINK_COLUMN and where is not None
+            looks = (*body, {"font": _LINK}) if linked else body
+            location = where.location if linked and where is not None else None
+            layout.entries.append(Entry(first + number, col, value, looks, location))
+    if problems:
+        layout.filter_ref = f"A{first}:{get_column_letter(len(HEADERS))}{first + len(problems)}"
+
+
+def _fill_result_sheet(ws: Worksheet, layout: Layout) -> None:
+    """``layout`` written into ``ws`` with openpyxl (the path that copies the workbook)."""
+    book = ws.parent
+    assert book is not None  # a worksheet of a workbook
+    styles = _Styles(book)
+    for entry in layout.entries:
+        if isinstance(entry.value, int):
+            cell = ws.cell(entry.row, entry.col, entry.value)
+        else:
+            cell = write_text(ws, entry.row, entry.col, entry.value)
+        for look in entry.looks:
+            styles.apply(cell, **look)
+        if entry.link is not None:
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=entry.link)
+    for row, first, last in layout.merges:
+        _merge(ws, row, first, last)
+    for col, width in layout.widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
-    codes = [p.indicator_code for p in problems if p.indicator_code]
-    fit_code_column(ws, _CODE_COLUMN, [HEADERS[_CODE_COLUMN - 1], *codes])
     print_a4_landscape(ws)
-    ws.print_title_rows = f"{first}:{first}"
+    if layout.print_title_row is not None:
+        ws.print_title_rows = f"{layout.print_title_row}:{layout.print_title_row}"
+    if layout.filter_ref is not None:
+        ws.auto_filter.ref = layout.filter_ref
     fit_row_heights(ws)
 
 
@@ -485,51 +542,6 @@ def _merge(ws: Worksheet, row: int, first: int, last: int) -> None:
     """
     coord = f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}"
     ws.merged_cells.add(MergedCellRange(ws, coord))
-
-
-def _label_row(ws: Worksheet, r: int, label: str, value: object, styles: _Styles) -> None:
-    """``label:`` over columns A-C, its value over D to the last column."""
-    label_cell = write_text(ws, r, 1, f"{label}:")
-    styles.apply(label_cell, font=_BOLD, alignment=_TOP)
-    _merge(ws, r, 1, 3)
-    cell = ws.cell(r, 4, value) if isinstance(value, int) else write_text(ws, r, 4, value)
-    styles.apply(cell, font=_BOLD if label == "Kết quả" else _TEXT, alignment=_VALUE)
-    _merge(ws, r, 4, len(HEADERS))
-
-
-def _table(
-    ws: Worksheet,
-    first: int,
-    problems: Sequence[Problem],
-    targets: Sequence[_Target | None],
-    styles: _Styles,
-) -> None:
-    for col, text in enumerate(HEADERS, start=1):
-        cell = write_text(ws, first, col, text)
-        styles.apply(cell, font=_BOLD, alignment=CENTER, border=BOX, fill=_HEADER_FILL)
-    districts = _district_names()
-    for number, (problem, where) in enumerate(zip(problems, targets, strict=True), start=1):
-        r = first + number
-        values = (
-            SEVERITY_VI.get(problem.severity, problem.severity),
-            problem.rule,
-            problem.sheet,
-            problem.cell,
-            problem.indicator_code,
-            districts.get(problem.district_code or "", problem.district_code),
-            problem.message,
-        )
-        ws.cell(r, 1, number)
-        for col, value in enumerate(values, start=2):
-            write_text(ws, r, col, value)
-        for col in range(1, len(HEADERS) + 1):
-            styles.apply(ws.cell(r, col), font=_TEXT, alignment=WRAP_TOP, border=BOX)
-        if where is not None:
-            link = ws.cell(r, 5)
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=where.location)
-            styles.apply(link, font=_LINK)
-    if problems:
-        ws.auto_filter.ref = f"A{first}:{get_column_letter(len(HEADERS))}{first + len(problems)}"
 
 
 def _district_names() -> dict[str, str]:

@@ -1,9 +1,9 @@
 """The feedback workbook's fast path: graft the marks into the source package's XML.
 
 Loading and saving a whole agency workbook with openpyxl costs ~20 ms; a feedback
-workbook changes only a few parts of it. Here the result sheet and the comments are
-written by openpyxl into a small workbook (the same code as the slow path), and its
-parts are spliced into the source zip as text: the clerk's sheets keep their bytes
+workbook changes only a few parts of it. Here the result sheet and the comments, as
+the parts of a small workbook (``result_parts``: openpyxl's bytes for the same layout
+the slow path fills), are spliced into the source zip as text: the clerk's sheets keep their bytes
 except the marked cells' styles, the sheet view and the print setup. Text splicing,
 not an XML round trip, because xml.etree renames namespace prefixes that
 ``mc:Ignorable`` names, which Excel then refuses. Anything unexpected raises
@@ -24,24 +24,17 @@ from functools import lru_cache
 from typing import Any, cast
 from xml.etree.ElementTree import Element, fromstring
 from xml.parsers.expat import ParserCreate
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from openpyxl import Workbook
-from openpyxl.comments.comment_sheet import CommentRecord
-from openpyxl.compat import safe_string
-from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.packaging.core import DocumentProperties
 from openpyxl.styles import PatternFill
-from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
-from openpyxl.workbook._writer import WorkbookWriter
-from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.header_footer import HeaderFooter
 from openpyxl.worksheet.page import PageMargins, PrintOptions, PrintPageSetup
 from openpyxl.worksheet.properties import WorksheetProperties
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
 
 from workbooks.writing.style import print_a4_landscape
@@ -198,152 +191,6 @@ def _column(letters: str) -> int:
     return column_index_from_string(letters)
 
 
-class _Parts(dict[str, bytes]):
-    """The writing side of a zip archive over a dict, for ``ExcelWriter``."""
-
-    def writestr(self, name: str, data: str | bytes) -> None:
-        self[name] = data.encode("utf-8") if isinstance(data, str) else data
-
-    def write(self, filename: str, arcname: str) -> None:
-        with open(filename, "rb") as handle:
-            self[arcname] = handle.read()
-
-    def close(self) -> None:
-        """Nothing to flush: the parts are in memory."""
-
-
-class _PartsWriter(ExcelWriter):
-    """openpyxl's writer, writing only the parts ``graft`` reads (no theme, document
-    properties or manifest) and not zipping them: the small workbook is never a file."""
-
-    def __init__(self, workbook: Workbook, parts: _Parts) -> None:
-        super().__init__(workbook, cast(Any, parts))
-        self._parts = parts
-
-    def write_worksheet(self, ws: Worksheet) -> None:
-        """openpyxl's ``write_worksheet`` with the sheet serialised in memory, not through
-        a temporary file (a file made and removed per sheet costs ~1 ms)."""
-        ws._drawing = SpreadsheetDrawing()  # type: ignore[attr-defined]
-        ws._drawing.charts = ws._charts  # type: ignore[attr-defined]
-        ws._drawing.images = ws._images  # type: ignore[attr-defined]
-        writer = _SheetWriter(ws, out=io.BytesIO())
-        writer.write()
-        ws._rels = writer._rels  # type: ignore[attr-defined]
-        self._parts.writestr(ws.path[1:], writer.sheet_xml())
-        self.manifest.append(ws)
-
-    def write_data(self) -> None:
-        self._write_worksheets()  # type: ignore[attr-defined]  # private in the stubs
-        self._parts.writestr(STYLES, _stylesheet(self.workbook))
-        writer = WorkbookWriter(self.workbook)
-        self._parts.writestr(WORKBOOK, writer.write())
-        self._parts.writestr(WORKBOOK_RELS, writer.write_rels())
-
-
-class _SheetWriter(WorksheetWriter):
-    """openpyxl's worksheet writer, with the rows of a sheet of plain cells (text,
-    numbers, blanks) written as one string: openpyxl builds and serialises an element per
-    cell, a fifth of a feedback workbook. The bytes are openpyxl's own
-    (``test_feedback_patch``); any other cell leaves the sheet to openpyxl."""
-
-    _ROWS_TOKEN = "chitieu-sheet-rows"
-
-    def __init__(self, ws: Worksheet, out: io.BytesIO) -> None:
-        super().__init__(ws, out=out)
-        self._sheet: Any = ws  # its private records (cells, comments, links), untyped
-        self._rows_xml: str | None = None
-
-    def write_rows(self) -> None:
-        if not all(_is_plain(cell) for cell in self._sheet._cells.values()):
-            super().write_rows()
-            return
-        self._rows_xml = "".join(self._row_xml(cells, index) for index, cells in self.rows())
-        xf: Any = self.xf.send(True)
-        with xf.element("sheetData"):
-            xf.write(self._ROWS_TOKEN)
-        self.xf.send(None)
-
-    def _row_xml(self, cells: list, index: int) -> str:
-        """What ``write_row`` writes, keeping its records of comments and links."""
-        attrs = {"r": f"{index}", **dict(self._sheet.row_dimensions.get(index, {}))}
-        found = [f"<row{_attributes(attrs)}>"]
-        for cell in cells:
-            if cell._comment is not None:
-                self._sheet._comments.append(CommentRecord.from_cell(cell))
-            if cell._value is None and not cell.has_style and not cell._comment:
-                continue
-            if cell.hyperlink:
-                self._sheet._hyperlinks.append(cell.hyperlink)
-            found.append(_cell_xml(cell))
-        return "".join(found) + "</row>"
-
-    def sheet_xml(self) -> bytes:
-        xml = self.read()
-        if self._rows_xml is None:
-            return xml
-        token = f"<sheetData>{self._ROWS_TOKEN}</sheetData>".encode()
-        return xml.replace(token, f"<sheetData>{self._rows_xml}</sheetData>".encode(), 1)
-
-
-def _is_plain(cell: Any) -> bool:
-    value = cell._value
-    return value is None or type(value) in (str, int, float) and cell.data_type in ("s", "n")
-
-
-def _cell_xml(cell: Any) -> str:
-    """``etree_write_cell``'s bytes for a text, number or blank cell (its attributes,
-    a reference, a style number and a type, need no escaping)."""
-    style = f' s="{cell.style_id}"' if cell.has_style else ""
-    kind = "inlineStr" if cell.data_type == "s" else cell.data_type
-    start = f'<c r="{cell.coordinate}"{style} t="{kind}"'
-    value = cell._value
-    if value is None or value == "":
-        return start + " />"
-    if kind == "n":
-        return f"{start}><v>{safe_string(value)}</v></c>"
-    stripped = value.strip()
-    space = ' xml:space="preserve"' if stripped and value != stripped else ""
-    return f"{start}><is><t{space}>{escape(value)}</t></is></c>"
-
-
-# What xml.etree escapes in an attribute beyond &, < and >.
-_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
-
-
-def _attributes(attrs: Mapping[str, str]) -> str:
-    return "".join(f' {key}="{escape(value, _ATTRIBUTE_ENTITIES)}"' for key, value in attrs.items())
-
-
-_STYLESHEETS: dict[tuple, bytes] = {}
-
-
-def _stylesheet(book: Workbook) -> bytes:
-    """styles.xml of a small workbook, as ``write_stylesheet`` writes it.
-
-    Cached by the styles the cells use: the result sheets of a batch use the same few, and
-    writing them costs a tenth of a feedback workbook. A small workbook is always a new
-    ``Workbook()``, so its named, differential and table styles and colours are openpyxl's
-    defaults and need no place in the key.
-    """
-    lists = ("_fonts", "_fills", "_borders", "_alignments", "_protections", "_number_formats")
-    key = (
-        *(tuple(getattr(book, name)) for name in lists),
-        tuple(tuple(style) for style in book._cell_styles),  # type: ignore[attr-defined]
-    )
-    if key not in _STYLESHEETS:
-        if len(_STYLESHEETS) >= 64:
-            _STYLESHEETS.clear()
-        _STYLESHEETS[key] = cast(bytes, tostring(write_stylesheet(book)))
-    return _STYLESHEETS[key]
-
-
-def small_parts(book: Workbook) -> dict[str, bytes]:
-    """The parts of ``book`` that ``graft`` puts into the source, as openpyxl writes them."""
-    parts = _Parts()
-    _PartsWriter(book, parts).save()
-    return dict(parts)
-
-
 # --- grafting -----------------------------------------------------------------------
 
 
@@ -447,7 +294,7 @@ def graft(
     saved_at: datetime,
 ) -> bytes:
     """The source with the small workbook's first sheet put first and its comments on the
-    same-titled sheets (``extra``: its ``small_parts``); ``marks`` maps (sheet title, cell)
+    same-titled sheets (``extra``: ``result_parts.small_parts``); ``marks`` maps (sheet title, cell)
     to the cell's new fill."""
     out = dict(source.members)
     styles = _Styles(out[STYLES].decode("utf-8"))

@@ -164,10 +164,15 @@ def _shown_text(value: object) -> str:
 _CODE_WIDTH_PER_POINT = 0.105  # capitals and "_" of a code: about 0.63 em, 6 pt per unit
 
 
+def code_column_width(codes: list[str], size: float = BODY_SIZE) -> int:
+    """The width at which the longest code shows whole on one line."""
+    longest = max((len(str(t)) for t in codes), default=0)
+    return math.ceil(longest * size * _CODE_WIDTH_PER_POINT) + 2
+
+
 def fit_code_column(ws: Worksheet, col: int, codes: list[str], size: float = BODY_SIZE) -> None:
     """Widen column ``col`` so that the longest code shows whole on one line."""
-    longest = max((len(str(t)) for t in codes), default=0)
-    needed = math.ceil(longest * size * _CODE_WIDTH_PER_POINT) + 2
+    needed = code_column_width(codes, size)
     letter = get_column_letter(col)
     ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, needed)
 

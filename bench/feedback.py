@@ -5,7 +5,9 @@ real cells and a late-submission warning, as an accepted file with warnings does
 On 2 cores (December 2026): openpyxl 19.4-19.9 ms, fast path 7.3-7.4 ms CPU per
 workbook; of the fast path ~4.5 ms is openpyxl filling and writing the result sheet and
 the comments, ~2 ms grafting them into the source. On a slower machine later that month:
-fast path 8.6 ms before and 8.0-8.3 ms after the rows were written as one string.
+fast path 8.6 ms before and 8.0-8.3 ms after the rows were written as one string. On a
+third, slower machine: 13.2-17.0 ms before and 6.5-8.7 ms after the small workbook was
+written from its layout (result_parts) instead of by openpyxl.
 """
 
 from __future__ import annotations

@@ -12,8 +12,10 @@ def value_message(
     total_state: str | None = None,
     parts_sum: float | None = None,
     text_parts: str | None = None,
+    units: str = "huyện, thành phố",
 ) -> str:
-    """The message for a problem found in one value cell."""
+    """The message for a problem found in one value cell; ``units``: what the file's units
+    below the province are (``xã, phường`` in a report by commune)."""
     shown = "" if raw is None else str(raw)
     match rule:
         case "unknown_indicator":
@@ -52,22 +54,22 @@ def value_message(
             if total_state == "missing_total":
                 return (
                     f"Ô {cell}: chưa ghi Tổng cộng trong khi đã có số liệu chi tiết. "
-                    "Hãy ghi tổng của các huyện, thành phố và cấp tỉnh."
+                    f"Hãy ghi tổng của các {units} và cấp tỉnh."
                 )
             if total_state == "no_parts":
                 return (
                     f"Ô {cell}: có Tổng cộng {vn_number(value, 2)} nhưng chưa có số liệu chia theo "
-                    "huyện, thành phố hoặc cấp tỉnh. Hãy ghi số liệu chi tiết."
+                    f"{units} hoặc cấp tỉnh. Hãy ghi số liệu chi tiết."
                 )
             if isinstance(text_parts, str):  # NaN when the frame has none
                 return (
-                    f"Ô {cell}: Tổng cộng {vn_number(value, 2)} không bằng tổng các huyện, "
-                    f"thành phố và cấp tỉnh ({vn_number(parts_sum, 2)}) vì ô {text_parts} ghi "
+                    f"Ô {cell}: Tổng cộng {vn_number(value, 2)} không bằng tổng các {units} "
+                    f"và cấp tỉnh ({vn_number(parts_sum, 2)}) vì ô {text_parts} ghi "
                     "số dạng chữ (văn bản) nên công thức SUM của Excel bỏ qua. Hãy nhập lại "
                     "các ô đó thành số (xóa dấu nháy ' hoặc định dạng Text) rồi lưu lại."
                 )
             return (
-                f"Ô {cell}: Tổng cộng {vn_number(value, 2)} không bằng tổng các huyện, thành phố "
+                f"Ô {cell}: Tổng cộng {vn_number(value, 2)} không bằng tổng các {units} "
                 f"và cấp tỉnh ({vn_number(parts_sum, 2)}). Hãy kiểm tra lại số liệu."
             )
     raise ValueError(f"no message for rule {rule!r}")

@@ -24,6 +24,7 @@ from expectations.suites import PARSE_RULE, rule_suite, value_suite
 from expectations.warning_rules import late_problem, missing_indicator_problems, outlier_problems
 from reference import Catalog
 from reference.model import ERROR, ParsedWorkbook, Problem, processing_problem
+from reference.periods import parse_period
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -154,7 +155,10 @@ def _failures(outcome: SuiteOutcome):
 
 
 def _value_problems(
-    frame: pd.DataFrame, outcome: SuiteOutcome, code_columns: Sequence[str | None]
+    frame: pd.DataFrame,
+    outcome: SuiteOutcome,
+    code_columns: Sequence[str | None],
+    units: Sequence[str],
 ) -> list[tuple[int, Problem]]:
     by_id = frame.set_index("row_id", drop=False)
     first_row_of_slot = frame.groupby("slot")["row"].min()
@@ -179,6 +183,7 @@ def _value_problems(
                 row.total_state,
                 row.parts_sum,
                 row.text_parts,
+                units[row.file_index],
             )
             found[key] = (
                 row.file_index,
@@ -193,6 +198,16 @@ def _value_problems(
                 ),
             )
     return list(found.values())
+
+
+def _unit_words(parsed: Sequence[ParsedWorkbook], catalog: Catalog) -> list[str]:
+    """What each file's units below the province are called: the communes and wards of a
+    period after the reform, else the districts."""
+    by_period: dict[str | None, str] = {}
+    for code in {workbook.period_code for workbook in parsed}:
+        units = catalog.districts_for(parse_period(code)) if code else []
+        by_period[code] = "xã, phường" if any(u.is_commune for u in units) else "huyện, thành phố"
+    return [by_period[workbook.period_code] for workbook in parsed]
 
 
 def _rule_problems(
@@ -260,7 +275,8 @@ def validate_batch(
         _PASSED_WHOLE.pop("values", None)
         if not values.failed:
             _PASSED_WHOLE["values"] = (suite, frame)
-        found = _value_problems(frame, values, [workbook.code_column for workbook in parsed])
+        code_columns = [workbook.code_column for workbook in parsed]
+        found = _value_problems(frame, values, code_columns, _unit_words(parsed, catalog))
         wide = rule_frame(frame, catalog)
         if len(wide):
             found += _rule_problems(

@@ -63,6 +63,7 @@ def test_a_plain_total_mismatch_does_not_blame_text_cells(tmp_path):
     _, report = check(make_submission(tmp_path / "bc.xlsx", rows=rows))
     (mismatch,) = issues(report, "total_mismatch")
     assert "dạng chữ" not in mismatch["message"]
+    assert "tổng các huyện, thành phố và cấp tỉnh" in mismatch["message"]  # a 2019 report
 
 
 # --- item 10: one cause, one error --------------------------------------------------------

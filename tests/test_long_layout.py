@@ -170,6 +170,8 @@ def test_total_mismatch_at_the_totals_row_cell(tmp_path):
     ]
     _, problems = checked(save(tmp_path, long_sheet(rows)))
     assert found(problems, "total_mismatch") == [(ERROR, "D8")]
+    (mismatch,) = [p for p in problems if p.rule == "total_mismatch"]
+    assert "tổng các xã, phường và cấp tỉnh" in mismatch.message  # a report by commune
 
 
 def test_missing_totals_row_is_missing_column(tmp_path):

@@ -123,8 +123,8 @@ class _StyleBook:
 
     def __init__(self) -> None:
         fresh = _fresh_book()
-        self.lists = {name: IndexedList(getattr(fresh, name)) for name in _STYLE_LISTS}
-        self.cell_styles = IndexedList(fresh._cell_styles)  # type: ignore[attr-defined]
+        self.lists = {name: _copied(getattr(fresh, name)) for name in _STYLE_LISTS}
+        self.cell_styles = _copied(fresh._cell_styles)  # type: ignore[attr-defined]
         # (kind, id(style)) -> (style, index): hashing a style object costs more than the
         # rest of placing a cell, and a sheet applies the same few constants
         self._found: dict[tuple[str, int], tuple[object, int]] = {}
@@ -170,6 +170,17 @@ class _StyleBook:
 
 # style list ids and cell styles -> (styles.xml, the lists, kept so that the ids stay theirs)
 _STYLESHEETS: dict[tuple, tuple[bytes, list]] = {}
+
+
+def _copied(found: IndexedList) -> IndexedList:
+    """A copy of ``found`` that hashes none of its styles again (``IndexedList(found)``
+    hashes each twice, and a style's hash walks all its attributes)."""
+    if not found.clean:
+        found._rebuild_dict()  # type: ignore[attr-defined]  # once: not indexed yet
+    copy: IndexedList = IndexedList()
+    list.extend(copy, found)
+    copy._dict = dict(found._dict)  # type: ignore[attr-defined]  # keeps the hashes
+    return copy
 
 
 @lru_cache(maxsize=1)
@@ -330,13 +341,7 @@ def _merge_cells(merges: tuple[tuple[int, int, int], ...]) -> str:
 def _comment_parts(sheet: str, number: int, notes: Sequence[Note]) -> dict[str, bytes]:
     """The comments and their VML, as openpyxl writes them for the ``number``-th sheet
     with comments, and that sheet's relationships to them."""
-    records = []
-    for note in sorted(notes, key=_place):
-        record = CommentRecord(ref=note.coordinate, author=note.author)
-        record.text.t = note.text
-        record.height, record.width = note.height, note.width
-        records.append(record)
-    comments = CommentSheet.from_comments(records)
+    ordered = sorted(notes, key=_place)  # openpyxl writes comments row by row
     comments_part = f"xl/comments/comment{number}.xml"
     vml_part = f"xl/drawings/commentsDrawing{number}.vml"
     rels = _relationships(
@@ -346,10 +351,60 @@ def _comment_parts(sheet: str, number: int, notes: Sequence[Note]) -> dict[str, 
         ]
     )
     return {
-        comments_part: cast(bytes, tostring(comments.to_tree())),
-        vml_part: cast(bytes, comments.write_shapes(None)),
+        comments_part: _comments_xml(ordered),
+        vml_part: _vml(ordered),
         sheet.replace("worksheets/", "worksheets/_rels/") + ".rels": rels,
     }
+
+
+def _comments_xml(notes: Sequence[Note]) -> bytes:
+    """``CommentSheet.from_comments(...).to_tree()`` as text: authors in order of first
+    appearance, each comment's text with its spaces kept as openpyxl keeps them."""
+    authors: dict[str, int] = {}
+    found = []
+    for note in notes:
+        author = authors.setdefault(note.author, len(authors))
+        stripped = note.text.strip()
+        space = ' xml:space="preserve"' if stripped and note.text != stripped else ""
+        found.append(
+            f'<comment ref="{note.coordinate}" authorId="{author}" shapeId="0"><text>'
+            f"<t{space}>{escape(note.text)}</t></text></comment>"
+        )
+    names = "".join(f"<author>{escape(name)}</author>" for name in authors)
+    return (
+        f'<comments xmlns="{MAIN_NS}"><authors>{names}</authors>'
+        f"<commentList>{''.join(found)}</commentList></comments>"
+    ).encode()
+
+
+# A comment for openpyxl's ShapeWriter to draw, with values found nowhere else in its VML.
+_PROBE_FIELDS = {"8888px": "{width}px", "7777px": "{height}px", "_x0000_s1026": "{id}",
+                 ">8999<": ">{row}<", ">701<": ">{col}<"}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _vml_template() -> tuple[str, str, str]:
+    """(head, one shape with fields to fill, tail) of the VML openpyxl writes."""
+    record = CommentRecord(ref="ZZ9000", author="x", height=7777, width=8888)
+    xml = cast(bytes, CommentSheet.from_comments([record]).write_shapes(None)).decode()
+    start = xml.rindex("<", 0, xml.index('type="#_x0000_t202"'))
+    end = xml.rindex("</")
+    shape = xml[start:end].replace("{", "{{").replace("}", "}}")
+    for value, field_name in _PROBE_FIELDS.items():
+        assert shape.count(value) == 1, f"openpyxl's comment VML changed: {value}"
+        shape = shape.replace(value, field_name)
+    return xml[:start], shape, xml[end:]
+
+
+def _vml(notes: Sequence[Note]) -> bytes:
+    """``CommentSheet.write_shapes`` for these comments, from its own VML of one."""
+    head, shape, tail = _vml_template()
+    shapes = "".join(
+        shape.format(width=n.width, height=n.height, id=f"_x0000_s{i:04d}", row=r - 1, col=c - 1)
+        for i, n in enumerate(notes, start=1026)
+        for r, c in [_place(n)]
+    )
+    return (head + shapes + tail).encode()
 
 
 def _place(note: Note) -> tuple[int, int]:

@@ -207,6 +207,12 @@ def test_the_safety_net_runs_again_unless_its_rows_are_those_the_suite_just_pass
     validate(clean, catalog)
     runs.clear()
     assert verify(clean[:1], catalog) == (True, []) and runs == ["values"]  # fewer rows
+    validate(clean, catalog)
+    runs.clear()
+    first = clean[0].values[0]
+    clean[0].values[0] = first._replace(raw=-7.0, value=-7.0)  # changed after it passed
+    assert verify(clean, catalog)[0] is False and runs == ["values"]
+    clean[0].values[0] = first
 
     problems = validate([*clean, bad], catalog)
     assert "negative_value" in {p.rule for p in problems[2]}

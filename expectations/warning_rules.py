@@ -100,6 +100,12 @@ def is_outlier_sorted(value: float, ordered: Sequence[float], threshold: float) 
     if n < MIN_HISTORY:
         return False
     median = _median_of_sorted(ordered)
+    if value == median:
+        return False  # no deviation: not an outlier by any of the measures below
+    if threshold > 0 and _mad_at_least(
+        ordered, median, MAD_SCALE * abs(value - median) / threshold
+    ):
+        return False  # the usual value: its MAD is wide enough, so no need to find it
     split = bisect_left(ordered, median)
     if n <= SORT_DEVIATIONS_UP_TO:
         mad = _median_of_sorted(sorted([abs(x - median) for x in ordered]))
@@ -118,6 +124,18 @@ def is_outlier_sorted(value: float, ordered: Sequence[float], threshold: float) 
     if mean_ad > 0:
         return abs((value - median) / (MEAN_AD_SCALE * mean_ad)) > threshold
     return abs(value - median) > FLAT_HISTORY_JUMP * max(abs(median), 1.0)
+
+
+def _mad_at_least(ordered: Sequence[float], median: float, bound: float) -> bool:
+    """Whether the MAD is surely at least ``bound``: fewer than half the values lie closer
+    to the median than a hair over it, which two bisections count. The hair (a billionth)
+    covers rounding; a bound within rounding of the median itself answers False."""
+    wider = bound * (1 + 1e-9)
+    if not wider > abs(median) * 1e-6:
+        return False
+    closer = bisect_left(ordered, median + wider) - bisect_right(ordered, median - wider)
+    n = len(ordered)
+    return closer <= (n // 2 if n % 2 else n // 2 - 1)
 
 
 def _median_of_sorted(ordered: Sequence[float]) -> float:
@@ -178,9 +196,10 @@ def outlier_problems(
             indicator = catalog.indicators.get(code)
             if indicator is None:
                 continue
-            past = ordered.before(key, period.start_date) if district not in mergers else None
-            if past is None:
+            if district in mergers and period.start_date >= mergers[district][0]:
                 past = sorted(_past(known, mergers, key, period))
+            else:
+                past = ordered.before(key, period.start_date)
             if is_outlier_sorted(value, past, indicator.outlier_threshold):
                 message = _outlier_message(
                     indicator.name,
@@ -200,64 +219,76 @@ def outlier_problems(
 
 
 class _OrderedPasts:
-    """Each unit's values in ascending order, kept as files are taken in period order.
+    """Each unit's values in period order and in ascending order, kept as files are taken.
 
     Sorting every cell's past each time cost most of validating a warehouse with hundreds
-    of periods. The latest period's value is kept aside until a later period needs it, so
-    that a correction of the latest period (the usual correction) finds its past ready.
-    ``before`` answers None for a period earlier than that: the caller sorts the past.
+    of periods. The ascending values leave out the latest period's until a later period
+    needs it, so that a new period and a correction of the latest (the usual cases) find
+    their past ready; an earlier period's past is sorted from its slice of the values in
+    period order, in C.
     """
 
     def __init__(self, known: dict) -> None:
         self._known = known
         self._units: dict[tuple, _OrderedUnit] = {}
 
-    def before(self, key: tuple, start: date) -> list[float] | None:
-        """The unit's values of the periods before ``start``, ascending, if at hand."""
+    def before(self, key: tuple, start: date) -> list[float]:
+        """The unit's values of the periods before ``start``, ascending."""
         unit = self._units.get(key)
         if unit is None:
             values = self._known.get(key)
             if not values:
                 return []
-            latest = max(values)
-            earlier = sorted(v for s, v in values.items() if s != latest)
-            unit = self._units[key] = _OrderedUnit(latest, values[latest], earlier)
-        if start > unit.latest:
-            unit.include_latest(True)
-        elif start == unit.latest:
-            unit.include_latest(False)
-        else:
-            return None
+            starts = sorted(values)
+            in_order = [values[s] for s in starts]
+            unit = self._units[key] = _OrderedUnit(starts, in_order, sorted(in_order[:-1]))
+        latest = unit.starts[-1]
+        if start < latest:
+            return sorted(unit.values[: bisect_left(unit.starts, start)])
+        unit.include_latest(start > latest)
         return unit.ordered
 
     def put(self, key: tuple, start: date, value: float) -> None:
         """Record the unit's value for the period beginning ``start``."""
+        self._known[key][start] = value
         unit = self._units.get(key)
         if unit is not None:
-            if start < unit.latest:
-                del self._units[key]
-            else:
-                unit.include_latest(start > unit.latest)
-                unit.latest, unit.latest_value, unit.included = start, value, False
-        self._known[key][start] = value
+            unit.put(start, value)
 
 
 @dataclass
 class _OrderedUnit:
-    """One unit's past: ``ordered`` holds every value before ``latest``, and its value too
-    when ``included``."""
+    """One unit's past: ``starts`` and ``values`` in period order; ``ordered`` holds every
+    value but the latest period's, ascending, and that one too when ``included``."""
 
-    latest: date
-    latest_value: float
+    starts: list[date]
+    values: list[float]
     ordered: list[float]
     included: bool = False
 
     def include_latest(self, wanted: bool) -> None:
         if wanted and not self.included:
-            insort(self.ordered, self.latest_value)
+            insort(self.ordered, self.values[-1])
         elif self.included and not wanted:
-            del self.ordered[bisect_left(self.ordered, self.latest_value)]
+            del self.ordered[bisect_left(self.ordered, self.values[-1])]
         self.included = wanted
+
+    def put(self, start: date, value: float) -> None:
+        at = bisect_left(self.starts, start)
+        if at == len(self.starts):  # a new latest period: the latest so far joins the past
+            self.include_latest(True)
+            self.starts.append(start)
+            self.values.append(value)
+            self.included = False
+        elif self.starts[at] == start:  # a correction: its old value leaves
+            if at < len(self.starts) - 1 or self.included:
+                del self.ordered[bisect_left(self.ordered, self.values[at])]
+                insort(self.ordered, value)
+            self.values[at] = value
+        else:  # a period before the latest, new to the unit
+            self.starts.insert(at, start)
+            self.values.insert(at, value)
+            insort(self.ordered, value)
 
 
 def _mergers(catalog: Catalog) -> dict[str, tuple[date, list[str]]]:

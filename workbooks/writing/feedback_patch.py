@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 from xml.etree.ElementTree import Element, fromstring
 from xml.parsers.expat import ParserCreate
@@ -175,8 +176,8 @@ def _sheet_info(title: str, part: str, xml: bytes) -> SheetInfo:
         _ROW_ANY.findall(text)
     ):
         raise Unhandled("a cell or row without its address")
-    max_row = max((int(row) for _, row in refs), default=1)
-    max_col = max((_column(letters) for letters, _ in set(refs)), default=1)
+    max_row = max(map(int, map(itemgetter(1), refs)), default=1)  # C loops: ~400 cells a sheet
+    max_col = max(map(_column, set(map(itemgetter(0), refs))), default=1)
     merged = MultiCellRange(re.findall(r'<mergeCell\b[^>]*?\sref="([^"]+)"', text))
     spans = [r.bounds for r in merged.ranges]
     for ref in re.findall(r'<hyperlink\b[^>]*?\sref="([^"]+)"', text):
@@ -254,7 +255,17 @@ def _text(element: Any) -> str:
 
 
 def _fill_xml(fill: PatternFill) -> str:
-    return _text(fill.to_tree())
+    """The fill as openpyxl writes it; the marks' fills are this package's constants, so
+    each is serialised once per process."""
+    found = _FILLS.get(id(fill))
+    if found is None or found[0] is not fill:
+        if len(_FILLS) >= 64:
+            _FILLS.clear()
+        found = _FILLS[id(fill)] = (fill, _text(fill.to_tree()))
+    return found[1]
+
+
+_FILLS: dict[int, tuple[PatternFill, str]] = {}  # id -> (the fill, kept alive; its XML)
 
 
 class _Marks:

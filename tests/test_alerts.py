@@ -477,3 +477,43 @@ def test_unusable_settings_fail_chitieu_run_loudly_and_show_in_status(home: Path
     data = json.loads(invoke(home, "status", "--format", "json").output)
     assert data["alert_settings"]["ok"] is False
     assert [a.channel for a in pending(home)] == []  # log delivered; nothing else routed
+
+
+def test_the_log_takes_a_batch_whole_or_not_at_all_and_loses_none(tmp_path: Path) -> None:
+    """The log writes its due alerts together: when it cannot write, each of them is
+    failed and kept for a retry; then each is written once, in the order queued."""
+    home = tmp_path / "home"
+    alerts = [make_alert(sha=f"{n:02d}" * 32) for n in range(5)]
+    log_path = home / "alerts" / "alerts.jsonl"
+    log_path.mkdir(parents=True)  # a folder where the log should be: it cannot be written
+    report = queue_and_deliver(alerts, home, AlertSettings(), now=T0)
+    assert report.channels["log"].failed == 5 and report.channels["log"].delivered == 0
+    assert {p.alert_id for p in pending(home)} == {a.alert_id for a in alerts}
+    assert all("IsADirectoryError" in (p.last_error or "") for p in pending(home))
+
+    log_path.rmdir()
+    later = deliver(home, AlertSettings(), now=T0 + timedelta(days=1))
+    assert later.channels["log"].delivered == 5 and pending(home) == []
+    assert [line["alert_id"] for line in log_lines(home)] == [a.alert_id for a in alerts]
+    deliver(home, AlertSettings(), now=T0 + timedelta(days=2))
+    assert len(log_lines(home)) == 5
+
+
+def test_alerts_written_before_a_crash_are_not_written_twice(tmp_path: Path) -> None:
+    """A crash after the log's write and before the outbox recorded it: the next round
+    finds those alerts in the log, records them delivered and writes no line again."""
+    import sqlite3
+
+    from alerts.outbox import outbox_path, stamp
+
+    home = tmp_path / "home"
+    alerts = [make_alert(sha=f"{n:02d}" * 32) for n in range(3)]
+    queue_and_deliver(alerts, home, AlertSettings(), now=T0)
+    with sqlite3.connect(outbox_path(home)) as con:  # as if the process died before recording
+        con.execute("UPDATE delivery SET delivered_at = NULL, next_attempt_at = ?", (stamp(T0),))
+    again = deliver(home, AlertSettings(), now=T0 + timedelta(hours=1))
+    assert again.channels["log"].delivered == 3 and pending(home) == []
+    assert len(log_lines(home)) == 3
+    with sqlite3.connect(outbox_path(home)) as con:
+        notes = {note for (note,) in con.execute("SELECT note FROM delivery")}
+    assert notes == {"already in the log"}

@@ -84,13 +84,15 @@ class DeliveryReport:
         """Plain Python types, fit for Dagster metadata."""
         return asdict(self)
 
-    def summary(self) -> str:
+    def summary(self, settings_error: bool = True) -> str:
+        """One line: each channel's counts, then the settings (unless ``settings_error``
+        is False: said elsewhere) and outbox errors."""
         parts = [
             f"{name}: {c.delivered} delivered, {c.failed} failed, "
             f"{c.queued} queued, {c.abandoned} abandoned"
             for name, c in sorted(self.channels.items())
         ]
-        if self.settings_error:
+        if self.settings_error and settings_error:
             parts.append(f"settings error: {self.settings_error}")
         if self.outbox_error:
             parts.append(f"outbox error: {self.outbox_error}")

@@ -14,7 +14,7 @@ from warehouse.home import Home
 def print_summary(summary: RefreshSummary) -> None:
     if summary.run_id is None:
         click.echo("nothing arrived and the warehouse is current: no refresh run was needed")
-        click.echo(f"alerts: {summary.alerts}")
+        click.echo(f"alerts: {summary.alerts or 'none due'}")
     else:
         click.echo(f"run {summary.run_id}: {'succeeded' if summary.success else 'FAILED'}")
     this_run = ", ".join(f"{summary.this_run.get(s, 0)} {s}" for s in STATUSES)

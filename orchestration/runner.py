@@ -48,8 +48,9 @@ def _deliver_due_alerts(home: Home) -> RefreshSummary:
     from alerts import deliver
 
     report = deliver(home.root)
-    outcome = report.summary()
-    record_check(home, outcome)
+    record_check(home, report.summary())
+    # unusable settings are the command's own error (cli_refresh): not said twice
+    outcome = report.summary(settings_error=False)
     return RefreshSummary(None, report.settings_error is None, alerts=outcome)
 
 

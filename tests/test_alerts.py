@@ -477,6 +477,14 @@ def test_unusable_settings_fail_chitieu_run_loudly_and_show_in_status(home: Path
     data = json.loads(invoke(home, "status", "--format", "json").output)
     assert data["alert_settings"]["ok"] is False
     assert [a.channel for a in pending(home)] == []  # log delivered; nothing else routed
+    again = invoke(home, "run", "--today", TODAY)  # nothing arrived: the problem said once
+    told = [
+        line
+        for line in again.output.splitlines()
+        if "backoff_max_seconds" in line and "alerts.outbox" not in line  # not the log's line
+    ]
+    assert again.exit_code == 1 and len(told) == 1, again.output
+    assert told[0].startswith("Error:") and "Nothing arrived" in told[0]
 
 
 def test_the_log_takes_a_batch_whole_or_not_at_all_and_loses_none(tmp_path: Path) -> None:

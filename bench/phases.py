@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 import duckdb
-from python_calamine import CalamineWorkbook
 
 from reference import Catalog
 from reference.model import Arrival, ParsedWorkbook, Submission
@@ -54,17 +53,6 @@ def median_of(repeat: int, fn: Callable, *args) -> float:
 def peak_rss_mb() -> float:
     """This process's peak resident memory (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def calamine_floor(paths: list[Path]) -> int:
-    """Parse every sheet of every file to Python values: the floor any reader pays."""
-    cells = 0
-    for path in paths:
-        workbook = CalamineWorkbook.from_path(str(path))
-        for index in range(len(workbook.sheet_names)):
-            rows = workbook.get_sheet_by_index(index).to_python()
-            cells += sum(1 for row in rows for value in row if value != "")
-    return cells
 
 
 def read_all(arrivals: list[Arrival], catalog: Catalog, today: date) -> list[ParsedWorkbook]:

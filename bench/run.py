@@ -15,6 +15,7 @@ import click
 
 from bench import commands, phases
 from bench.files import ensure_files
+from bench.floor import calamine_floor
 
 TODAY = commands.TODAY
 TARGET_FLOOR_RATIO = 5.0  # end-to-end refresh / raw calamine parse, at 1,000 files
@@ -102,8 +103,8 @@ def measure_stages(report: dict, root: Path, catalog) -> None:
     scanned = phases.timed(phases.scan, root)
     arrivals, seconds["scan"] = scanned.result, scanned.seconds
     paths = [Path(a.inbox_path) for a in arrivals]
-    report["cells"] = phases.calamine_floor(paths)
-    seconds["calamine_floor"] = phases.median_of(3, phases.calamine_floor, paths)
+    report["cells"] = calamine_floor(paths)
+    seconds["calamine_floor"] = phases.median_of(3, calamine_floor, paths)
     read = phases.timed(phases.read_all, arrivals, catalog, TODAY)
     seconds["read"] = read.seconds
     seconds["import_expectations"] = phases.timed(__import__, "expectations.validate").seconds

@@ -196,8 +196,9 @@ def outlier_problems(
             indicator = catalog.indicators.get(code)
             if indicator is None:
                 continue
-            if district in mergers and period.start_date >= mergers[district][0]:
-                past = sorted(_past(known, mergers, key, period))
+            merged = mergers.get(district)
+            if merged and period.start_date >= merged[0]:
+                past = sorted(_merged_past(known, merged, key, period))
             else:
                 past = ordered.before(key, period.start_date)
             if is_outlier_sorted(value, past, indicator.outlier_threshold):
@@ -300,14 +301,14 @@ def _mergers(catalog: Catalog) -> dict[str, tuple[date, list[str]]]:
     return mergers
 
 
-def _past(known: dict, mergers: dict, key: tuple, period: Period) -> list[float]:
-    """The unit's values of earlier periods of the same type. Before a unit took over
-    others (thành phố Hoa Lư from 2025: the old 369 and 374), its past is the sum of
-    theirs, so a merged unit is not an outlier against one of its parts."""
-    agency, district, code, period_type = key
-    since, parts = mergers.get(district, (None, []))
-    if since is None or period.start_date < since:
-        return [v for start, v in known[key].items() if start < period.start_date]
+def _merged_past(
+    known: dict, merged: tuple[date, list[str]], key: tuple, period: Period
+) -> list[float]:
+    """The past of a unit that took over others (thành phố Hoa Lư from 2025: the old 369
+    and 374), for a period since then: before it, the sum of theirs, so a merged unit is
+    not an outlier against one of its parts."""
+    agency, _, code, period_type = key
+    since, parts = merged
     summed: dict[date, float] = defaultdict(float)
     for part in parts:
         for start, value in known[(agency, part, code, period_type)].items():

@@ -63,14 +63,14 @@ class LogChannel:
         if self._logged is None:  # read the log once per delivery round, not once per alert
             self._logged = logged_ids(self.path)
         notes: list[str | None] = []
-        lines, new_ids = [], []
+        lines, new_ids = [], set()
         for alert in alerts:
             if alert.alert_id in self._logged or alert.alert_id in new_ids:
                 notes.append("already in the log")
                 continue
             record = {**alert.to_dict(), "subject": alert.subject}
             lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-            new_ids.append(alert.alert_id)
+            new_ids.add(alert.alert_id)
             notes.append(None)
         if lines:
             self.path.parent.mkdir(parents=True, exist_ok=True)

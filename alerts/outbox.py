@@ -257,9 +257,11 @@ def _attempt_log(
     """The log's due alerts claimed, written and recorded together: one fsync and two
     transactions for the batch. A crash in between leaves them claimed until the lease
     ends; then they are sent again, and the log skips those it already holds."""
+    alerts = []
     with _transaction(con):
-        claimed = [row for row in rows if _claim(con, row[0], row[1], row[3], moment)]
-    alerts = [(Alert.from_dict(json.loads(row[4])), row[2] + 1) for row in claimed]
+        for alert_id, name, attempts, next_at, payload in rows:
+            if _claim(con, alert_id, name, next_at, moment):
+                alerts.append((Alert.from_dict(json.loads(payload)), attempts + 1))
     try:
         notes = channel.send_many([alert for alert, _ in alerts])
     except Exception as exc:  # noqa: BLE001 - any failure is recorded, never raised

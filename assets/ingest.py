@@ -1,6 +1,8 @@
 """Picking up the inbox, reading workbooks, validating the batch."""
 
+import contextlib
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -147,6 +149,7 @@ def validated_submissions(
 
 
 READ_IN_PARALLEL_FROM = 100  # below this, forking a second reader costs more than it saves
+READER_NICENESS = 5
 _BATCH: tuple = ()  # (home, arrivals, catalog, today) of the batch the workers read
 
 
@@ -154,7 +157,9 @@ def _read_all(home, arrivals: list[Arrival], catalog, today):
     """Yield (workbook, repr of the error it raised or None) per arrival, in order.
 
     A large batch is read on every core: a forked worker inherits the batch, and only
-    the index of a file and its parsed rows cross between processes.
+    the index of a file and its parsed rows cross between processes. Meanwhile this
+    process imports what validation needs next (seconds of Great Expectations), once
+    the workers are forked, so that no fork copies a half-done import.
     """
     global _BATCH
     workers = min(os.cpu_count() or 1, 2)
@@ -164,10 +169,28 @@ def _read_all(home, arrivals: list[Arrival], catalog, today):
         return
     _BATCH = (home, arrivals, catalog, today)
     try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            yield from pool.map(_read_in_worker, range(len(arrivals)), chunksize=25)
+        context = get_context("fork")
+        with ProcessPoolExecutor(workers, context, initializer=_yield_to_main) as pool:
+            found = pool.map(_read_in_worker, range(len(arrivals)), chunksize=25)
+            importing = threading.Thread(target=_import_validation, name="import-validation")
+            importing.start()
+            try:
+                yield from found
+            finally:
+                importing.join()
     finally:
         _BATCH = ()
+
+
+def _yield_to_main() -> None:
+    """A reader runs at a lower priority: the import beside it is on the run's path."""
+    os.nice(READER_NICENESS)
+
+
+def _import_validation() -> None:
+    # a failed import is left to the validation step, which imports again and says why
+    with contextlib.suppress(Exception):
+        import expectations.validate  # noqa: F401
 
 
 def _read_in_worker(index: int) -> tuple[ParsedWorkbook, str | None]:

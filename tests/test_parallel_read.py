@@ -1,5 +1,7 @@
 """Reading a large batch on both cores gives what reading it in one process gives."""
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -39,3 +41,39 @@ def test_workers_read_the_same_workbooks_in_the_same_order(home: Path, monkeypat
     assert [w.file_name for w, _ in both] == [a.file_name for a in arrivals]
     assert sum(error is not None for _, error in both) == 1
     assert sum(len(w.values) > 0 for w, _ in both) == 11
+
+
+_READ_IN_A_FRESH_PROCESS = """
+import os, sys
+from pathlib import Path
+from datetime import date
+import assets.ingest
+from reference.model import ParsedWorkbook
+from warehouse.home import Home
+from warehouse.inbox import scan_inbox
+
+assets.ingest.READ_IN_PARALLEL_FROM = 2
+assets.ingest.os.cpu_count = lambda: 2
+assets.ingest._read = lambda *args: ParsedWorkbook(f"nice {os.nice(0)}")
+home = Home(Path(sys.argv[1]))
+before = "great_expectations" in sys.modules
+found = list(assets.ingest._read_all(home, scan_inbox(home), None, date.today()))
+print(before, "expectations.validate" in sys.modules, os.nice(0), *{w.file_name for w, _ in found})
+"""
+
+
+def test_validation_is_imported_while_lower_priority_workers_read(home: Path):
+    """Great Expectations' import (seconds) overlaps the reading of a large batch, and
+    the workers give way to it; with nothing imported before, as in ``chitieu run``."""
+    for number in range(4):
+        make_submission(home / "inbox" / f"{number}.xlsx", "CA", "2019S1", [])
+    found = subprocess.run(
+        [sys.executable, "-c", _READ_IN_A_FRESH_PROCESS, str(home)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    before, after, niceness, workers = found.stdout.strip().split(maxsplit=3)
+    assert (before, after) == ("False", "True")
+    assert workers == f"nice {int(niceness) + assets.ingest.READER_NICENESS}"

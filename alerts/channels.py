@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from alerts.model import Alert
 from alerts.settings import AlertSettings
@@ -40,6 +40,15 @@ class Channel(Protocol):
 
     def send(self, alert: Alert) -> str | None:
         """Deliver, or raise. May return a note (e.g. refused recipients)."""
+        ...
+
+
+@runtime_checkable
+class BatchChannel(Channel, Protocol):
+    """A channel that delivers many alerts at once, all or none (a file: one write)."""
+
+    def send_many(self, alerts: list[Alert]) -> list[str | None]:
+        """Deliver them all, or raise for them all; a note per alert, in order."""
         ...
 
 

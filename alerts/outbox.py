@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alerts.channels import Channel, LogChannel, active_channels
+from alerts.channels import BatchChannel, Channel, active_channels
 from alerts.model import Alert
 from alerts.settings import AlertSettings, SettingsError, load_settings
 
@@ -228,34 +228,38 @@ def _attempt_due(
         " AND d.next_attempt_at <= ? ORDER BY a.enqueued_at, d.alert_id, d.channel",
         (stamp(moment),),
     ).fetchall()
-    log_rows, log_channel = [], None
+    batches: dict[str, tuple[BatchChannel, list[tuple]]] = {
+        name: (channel, [])
+        for name, channel in channels.items()
+        if isinstance(channel, BatchChannel)
+    }
     for row in rows:
         alert_id, name, attempts, next_at, payload = row
         channel = channels.get(name)
         if channel is None:
             continue  # channel switched off since queuing: keep the row for when it returns
-        if isinstance(channel, LogChannel):
-            log_rows.append(row)
-            log_channel = channel
+        if name in batches:
+            batches[name][1].append(row)
             continue
         if not _claim(con, alert_id, name, next_at, moment):
             continue  # another process is sending it
         alert = Alert.from_dict(json.loads(payload))
         _attempt(con, channel, alert, attempts + 1, settings, moment, report)
-    if log_channel is not None:
-        _attempt_log(con, log_channel, log_rows, settings, moment, report)
+    for batch_channel, batch in batches.values():
+        if batch:
+            _attempt_batch(con, batch_channel, batch, settings, moment, report)
 
 
-def _attempt_log(
+def _attempt_batch(
     con: sqlite3.Connection,
-    channel: LogChannel,
+    channel: BatchChannel,
     rows: list[tuple],
     settings: AlertSettings,
     moment: datetime,
     report: DeliveryReport,
 ) -> None:
-    """The log's due alerts claimed, written and recorded together: one fsync and two
-    transactions for the batch. A crash in between leaves them claimed until the lease
+    """A batch channel's due alerts claimed, sent and recorded together: for the log, one
+    fsync and two transactions. A crash in between leaves them claimed until the lease
     ends; then they are sent again, and the log skips those it already holds."""
     alerts = []
     with _transaction(con):

@@ -3,14 +3,19 @@
 Warnings never block loading; they tell the agency and the analysts what to look at.
 """
 
+import heapq
 import math
+import os
 import statistics
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
+from multiprocessing import get_context
+from operator import itemgetter
 
 import pandas as pd
 
@@ -171,52 +176,104 @@ def outlier_problems(
 
     The past is every earlier period of the same type: what the warehouse holds in force,
     overridden by accepted files earlier in this batch, so one batch and several smaller
-    ones judge a file against the same history.
+    ones judge a file against the same history. Agencies share no past, so a large batch
+    is judged in two halves of its agencies at once, one in a forked process.
     """
     parts = frame[(frame["role"] != "total") & frame["value"].notna()]
     if parts.empty:
         return []
-    known = _history_index(history)
-    ordered = _OrderedPasts(known)
-    mergers = _mergers(catalog)
-    names = {d.code: d.label for d in catalog.districts}
     columns = ("file_index", "district_code", "indicator_code", "value", "sheet", "cell")
     rows = zip(*(parts[c].tolist() for c in columns), strict=True)
     by_file: dict[int, list[tuple]] = defaultdict(list)
     for row in rows:
         by_file[row[0]].append(row)
-    problems = []
-    for file_index in sorted(by_file):
-        workbook = parsed[file_index]
-        if not (workbook.agency_code and workbook.period_code):
-            continue
-        period = parse_period(workbook.period_code)
-        for _, district, code, value, sheet, cell in by_file[file_index]:
-            key = (workbook.agency_code, district, code, period.period_type)
-            indicator = catalog.indicators.get(code)
-            if indicator is None:
-                continue
-            merged = mergers.get(district)
-            if merged and period.start_date >= merged[0]:
-                past = sorted(_merged_past(known, merged, key, period))
-            else:
-                past = ordered.before(key, period.start_date)
-            if is_outlier_sorted(value, past, indicator.outlier_threshold):
-                message = _outlier_message(
-                    indicator.name,
-                    names.get(district, district),
-                    cell,
-                    value,
-                    statistics.median(past),
-                )
-                problems.append(
-                    (file_index, Problem(WARNING, "outlier", message, sheet, cell, code, district))
-                )
-        if accepted[file_index]:
-            for _, district, code, value, _, _ in by_file[file_index]:
+    judged = [i for i in sorted(by_file) if parsed[i].agency_code and parsed[i].period_code]
+    batch = _Judged(by_file, parsed, accepted, _history_index(history), catalog)
+    if len(parts) < PARALLEL_OUTLIERS_FROM or (os.cpu_count() or 1) < 2:
+        return batch.problems(judged)
+    mine, theirs = _halves(judged, by_file, parsed)
+    global _FORKED
+    _FORKED = batch
+    try:
+        with ProcessPoolExecutor(1, mp_context=get_context("fork")) as pool:
+            found = pool.submit(_judge_in_worker, theirs)
+            return list(heapq.merge(batch.problems(mine), found.result(), key=itemgetter(0)))
+    finally:
+        _FORKED = None
+
+
+PARALLEL_OUTLIERS_FROM = 200_000  # value cells (4,000 files); below this the fork costs as much
+_FORKED: "_Judged | None" = None  # the batch a forked worker judges its half of
+
+
+def _judge_in_worker(files: list[int]) -> list[tuple[int, Problem]]:
+    assert _FORKED is not None  # set before the fork
+    return _FORKED.problems(files)
+
+
+def _halves(
+    files: list[int], by_file: dict[int, list[tuple]], parsed: Sequence[ParsedWorkbook]
+) -> tuple[list[int], list[int]]:
+    """The files split by agency into two halves of about as many cells, in file order."""
+    cells: dict[str, int] = defaultdict(int)
+    for index in files:
+        cells[parsed[index].agency_code or ""] += len(by_file[index])
+    loads, halves = [0, 0], (set[str](), set[str]())
+    for agency in sorted(cells, key=lambda a: (-cells[a], a)):
+        lighter = loads.index(min(loads))
+        loads[lighter] += cells[agency]
+        halves[lighter].add(agency)
+    first = [i for i in files if parsed[i].agency_code in halves[0]]
+    return first, [i for i in files if parsed[i].agency_code in halves[1]]
+
+
+@dataclass
+class _Judged:
+    """A batch's value cells by file, and the past they are judged against."""
+
+    by_file: dict[int, list[tuple]]
+    parsed: Sequence[ParsedWorkbook]
+    accepted: Sequence[bool]
+    known: dict
+    catalog: Catalog
+
+    def problems(self, files: list[int]) -> list[tuple[int, Problem]]:
+        """The outliers of ``files`` (in file order), each accepted one then joining the
+        past of the files after it."""
+        catalog, known = self.catalog, self.known
+        ordered = _OrderedPasts(known)
+        mergers = _mergers(catalog)
+        names = {d.code: d.label for d in catalog.districts}
+        problems = []
+        for file_index in files:
+            workbook = self.parsed[file_index]
+            assert workbook.agency_code and workbook.period_code  # only such files are judged
+            period = parse_period(workbook.period_code)
+            for _, district, code, value, sheet, cell in self.by_file[file_index]:
                 key = (workbook.agency_code, district, code, period.period_type)
-                ordered.put(key, period.start_date, value)
-    return problems
+                indicator = catalog.indicators.get(code)
+                if indicator is None:
+                    continue
+                merged = mergers.get(district)
+                if merged and period.start_date >= merged[0]:
+                    past = sorted(_merged_past(known, merged, key, period))
+                else:
+                    past = ordered.before(key, period.start_date)
+                if is_outlier_sorted(value, past, indicator.outlier_threshold):
+                    message = _outlier_message(
+                        indicator.name,
+                        names.get(district, district),
+                        cell,
+                        value,
+                        statistics.median(past),
+                    )
+                    problem = Problem(WARNING, "outlier", message, sheet, cell, code, district)
+                    problems.append((file_index, problem))
+            if self.accepted[file_index]:
+                for _, district, code, value, _, _ in self.by_file[file_index]:
+                    key = (workbook.agency_code, district, code, period.period_type)
+                    ordered.put(key, period.start_date, value)
+        return problems
 
 
 class _OrderedPasts:

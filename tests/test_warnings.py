@@ -8,9 +8,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from expectations import warning_rules
 from expectations.warning_rules import (
     HISTORY_COLUMNS,
     SORT_DEVIATIONS_UP_TO,
@@ -303,3 +305,65 @@ def test_outliers_judge_each_cell_against_exactly_its_earlier_periods(files, in_
             for row in frame[frame["file_index"] == index].itertuples():
                 known[(row.district_code, row.indicator_code)][start] = row.value
     assert found == expected
+
+
+_AGENCIES = ["CA", "BCHQS", "HND", "MTTQ"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_AGENCIES),
+            st.sampled_from(_HALVES),
+            st.lists(_VALUES, min_size=2, max_size=6),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.dictionaries(
+        st.tuples(
+            st.sampled_from(_AGENCIES), st.sampled_from(_HALVES), st.sampled_from(_DISTRICTS)
+        ),
+        _VALUES,
+        max_size=30,
+    ),
+)
+@example(  # outliers of both halves, interleaved: HND and BCHQS in one, CA in the other
+    files=[(agency, "2020S2", [400.0, 0.0], True) for agency in ("HND", "CA", "BCHQS")],
+    in_force={
+        (agency, period, GIA_VIEN): value
+        for agency in ("HND", "CA", "BCHQS")
+        for period, value in (("2019S1", 10.0), ("2019S2", 10.0), ("2020S1", 11.0))
+    },
+)
+def test_a_batch_judged_in_two_processes_gets_the_outliers_of_one(files, in_force):
+    """The halves by agency, one judged in a forked process, give the very problems, in
+    the very order, of judging the batch in one go."""
+    catalog = load_catalog()
+    history = pd.DataFrame(
+        [
+            (agency, district, "TT_HOI_NGHI", period, value)
+            for (agency, period, district), value in in_force.items()
+        ],
+        columns=HISTORY_COLUMNS,
+    )
+    parsed, rows = [], []
+    for index, (agency, period, values, _) in enumerate(files):
+        parsed.append(ParsedWorkbook(f"{index}.xlsx", agency_code=agency, period_code=period))
+        for n, value in enumerate(values):
+            district = _DISTRICTS[n % len(_DISTRICTS)]
+            code = "TT_HOI_NGHI" if n < len(_DISTRICTS) else "TT_LUOT_NGUOI"
+            rows.append((index, district, code, value, "S", f"C{n}", "part"))
+    frame = pd.DataFrame(
+        rows,
+        columns=["file_index", "district_code", "indicator_code", "value", "sheet", "cell", "role"],
+    ).drop_duplicates(["file_index", "district_code", "indicator_code"])
+    accepted = [ok for *_, ok in files]
+    in_one = outlier_problems(frame, parsed, accepted, history, catalog)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(warning_rules, "PARALLEL_OUTLIERS_FROM", 0)
+        patch.setattr(warning_rules.os, "cpu_count", lambda: 2)
+        in_two = outlier_problems(frame, parsed, accepted, history, catalog)
+    assert in_two == in_one

@@ -241,6 +241,23 @@ def _textbook(value: float, history: list[float], median: float, mad: float) -> 
 _HALVES = [f"{year}S{half}" for year in range(2015, 2021) for half in (1, 2)]
 
 
+def _batch(files: list[tuple[str, str, list[float]]]) -> tuple[list, pd.DataFrame]:
+    """Parsed files (agency, period, values) and their value frame: the n-th value goes to
+    the n-th of ``_DISTRICTS``, of TT_HOI_NGHI and then of TT_LUOT_NGUOI."""
+    parsed, rows = [], []
+    for index, (agency, period, values) in enumerate(files):
+        parsed.append(ParsedWorkbook(f"{index}.xlsx", agency_code=agency, period_code=period))
+        for n, value in enumerate(values):
+            district = _DISTRICTS[n % len(_DISTRICTS)]
+            code = "TT_HOI_NGHI" if n < len(_DISTRICTS) else "TT_LUOT_NGUOI"
+            rows.append((index, district, code, value, "S", f"C{n}", "part"))
+    frame = pd.DataFrame(
+        rows,
+        columns=["file_index", "district_code", "indicator_code", "value", "sheet", "cell", "role"],
+    ).drop_duplicates(["file_index", "district_code", "indicator_code"])
+    return parsed, frame
+
+
 # 374 took over others in 2025 (district_crosswalk.csv): before then, its own past counts
 _DISTRICTS = [GIA_VIEN, KIM_SON, "374"]
 _VALUES = st.sampled_from([0.0, 5.0, 10.0, 11.0, 12.5, 40.0, 400.0])
@@ -275,17 +292,7 @@ def test_outliers_judge_each_cell_against_exactly_its_earlier_periods(files, in_
         ],
         columns=HISTORY_COLUMNS,
     )
-    parsed, rows = [], []
-    for index, (period, values, _) in enumerate(files):
-        parsed.append(ParsedWorkbook(f"{index}.xlsx", agency_code="CA", period_code=period))
-        for n, value in enumerate(values):
-            district = _DISTRICTS[n % len(_DISTRICTS)]
-            code = "TT_HOI_NGHI" if n < len(_DISTRICTS) else "TT_LUOT_NGUOI"
-            rows.append((index, district, code, value, "S", f"C{n}", "part"))
-    frame = pd.DataFrame(
-        rows,
-        columns=["file_index", "district_code", "indicator_code", "value", "sheet", "cell", "role"],
-    ).drop_duplicates(["file_index", "district_code", "indicator_code"])
+    parsed, frame = _batch([("CA", period, values) for period, values, _ in files])
     accepted = [ok for _, _, ok in files]
     found = {(i, p.cell) for i, p in outlier_problems(frame, parsed, accepted, history, catalog)}
     expected, known = set(), defaultdict(dict)
@@ -349,17 +356,7 @@ def test_a_batch_judged_in_two_processes_gets_the_outliers_of_one(files, in_forc
         ],
         columns=HISTORY_COLUMNS,
     )
-    parsed, rows = [], []
-    for index, (agency, period, values, _) in enumerate(files):
-        parsed.append(ParsedWorkbook(f"{index}.xlsx", agency_code=agency, period_code=period))
-        for n, value in enumerate(values):
-            district = _DISTRICTS[n % len(_DISTRICTS)]
-            code = "TT_HOI_NGHI" if n < len(_DISTRICTS) else "TT_LUOT_NGUOI"
-            rows.append((index, district, code, value, "S", f"C{n}", "part"))
-    frame = pd.DataFrame(
-        rows,
-        columns=["file_index", "district_code", "indicator_code", "value", "sheet", "cell", "role"],
-    ).drop_duplicates(["file_index", "district_code", "indicator_code"])
+    parsed, frame = _batch([(agency, period, values) for agency, period, values, _ in files])
     accepted = [ok for *_, ok in files]
     in_one = outlier_problems(frame, parsed, accepted, history, catalog)
     with pytest.MonkeyPatch.context() as patch:

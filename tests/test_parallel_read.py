@@ -5,6 +5,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 import assets.ingest
 from reference import load_catalog
 from tests.factories import indicator_row, make_submission
@@ -62,6 +64,7 @@ print(before, "expectations.validate" in sys.modules, os.nice(0), *{w.file_name 
 """
 
 
+@pytest.mark.slow  # a fresh process imports Great Expectations: 4-8 s
 def test_validation_is_imported_while_lower_priority_workers_read(home: Path):
     """Great Expectations' import (seconds) overlaps the reading of a large batch, and
     the workers give way to it; with nothing imported before, as in ``chitieu run``."""

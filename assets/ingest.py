@@ -23,6 +23,7 @@ from assets.check_reporting import (
     problems_markdown,
 )
 from assets.resources import RefreshResource
+from expectations import ahead
 from reference.model import (
     ACCEPTED,
     DUPLICATE,
@@ -34,7 +35,7 @@ from reference.model import (
     Submission,
     processing_problem,
 )
-from warehouse.inbox import scan_inbox
+from warehouse.inbox import READ_IN_PARALLEL_FROM, scan_inbox
 from warehouse.load import Triage, triage_arrivals, values_in_force
 from workbooks.reading.reader import read_workbook, unreadable_problem
 
@@ -127,6 +128,7 @@ def validated_submissions(
     submissions = inbox_files.submissions(parsed_submissions, problems)
     accepted = [s for s in submissions if s.status == ACCEPTED]
     suite_ok, suite_failures, refused = _verify([s.parsed for s in accepted], catalog)
+    ahead.done()  # its Data Docs are written while the run goes on
     for index, error in refused:
         accepted[index].problems.append(processing_problem("kiểm tra", error))
     _log_refused(context, "the safety-net check", [(accepted[i].parsed, e) for i, e in refused])
@@ -148,7 +150,6 @@ def validated_submissions(
     yield _problem_check(NO_WARNINGS, warned, WARNING, "files_with_warnings", "warnings")
 
 
-READ_IN_PARALLEL_FROM = 100  # below this, forking a second reader costs more than it saves
 READER_NICENESS = 5
 _BATCH: tuple = ()  # (home, arrivals, catalog, today) of the batch the workers read
 
@@ -238,17 +239,13 @@ def _validate(parsed: list, *args) -> tuple[list, list]:
     """Validate the batch; Great Expectations is imported only when there is a batch."""
     if not parsed:
         return [], []
-    from expectations.validate import validate_isolated
-
-    return validate_isolated(parsed, *args)
+    return ahead.call("validate_isolated", parsed, *args)
 
 
 def _verify(parsed: list, catalog) -> tuple[bool, list[str], list]:
     if not parsed:
         return True, [], []
-    from expectations.validate import verify_isolated
-
-    return verify_isolated(parsed, catalog)
+    return ahead.call("verify_isolated", parsed, catalog)
 
 
 def _log_refused(context: AssetExecutionContext, stage: str, refused: list) -> None:

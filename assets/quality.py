@@ -169,7 +169,9 @@ def delivered_alerts(context: AssetExecutionContext, refresh: RefreshResource) -
     """Send every due queued alert. A server that is down never fails the refresh;
     unusable settings do (after publishing), so that no channel is dropped unnoticed."""
     from alerts import deliver
+    from expectations import ahead
 
+    ahead.wait()  # the validation report the alerts link to is written first
     home = refresh.paths
     report = deliver(home.root)
     context.log.info(f"alerts: {report.summary()}")

@@ -28,6 +28,7 @@ from reference.periods import parse_period
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,11 +44,15 @@ class SuiteOutcome:
 def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from tqdm.std import tqdm
 
     # GE sets this logger to INFO on import; it announces a temporary folder on every run
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # Even a disabled bar starts tqdm's monitor thread, for good; with it, a process that
+    # has validated once could not fork a validation worker safely (expectations.ahead).
+    tqdm.monitor_interval = 0
     source = context.data_sources.add_pandas("chitieu")
     for name in ("values", "rules"):
         source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
@@ -74,6 +79,7 @@ def _suite(build, catalog: Catalog):
 # exactly the same rows (a batch where every file was accepted). Compared only when the
 # safety net runs, then let go.
 _PASSED_WHOLE: dict[str, tuple[object, list]] = {}
+_DOCS_LATER: set[Path] | None = None  # Data Docs folders to write once the worker answered
 
 
 def _frame_inputs(parsed: Sequence[ParsedWorkbook]) -> list:
@@ -268,8 +274,8 @@ def validate_batch(
     """Every problem of every file: what reading found, what the suites found, then warnings.
 
     ``received_at`` (per file) enables ``late_submission``; ``history`` (values in force,
-    columns of ``warnings.HISTORY_COLUMNS``) enables ``outlier``; ``docs_dir`` writes the
-    HTML validation report there.
+    columns of ``warnings.HISTORY_COLUMNS``) enables ``outlier``; ``docs_dir`` keeps the
+    suites' results for the HTML validation report (``write_docs``).
     """
     problems = [list(workbook.problems) for workbook in parsed]
     for workbook, own in zip(parsed, problems, strict=True):
@@ -295,8 +301,6 @@ def validate_batch(
             )
         for file_index, problem in found:
             problems[file_index].append(problem)
-        if docs_dir is not None:
-            build_docs(docs_dir)
     arrivals = received_at or [None] * len(parsed)
     for workbook, arrived, own in zip(parsed, arrivals, problems, strict=True):
         late = late_problem(workbook, arrived, catalog)
@@ -336,7 +340,8 @@ def validate_isolated(
 
     If the batch raises, it is halved until the files that raise alone are found; each
     of them gets ``processing_error``, the others their problems. One file costs about
-    2·log2(batch) runs, and only when something went wrong. Returns (problems per file,
+    2·log2(batch) runs, and only when something went wrong. With ``docs_dir``, the
+    report of the whole batch is written at the end. Returns (problems per file,
     (file index, error) of the files refused).
     """
     problems: list[list[Problem]] = [[] for _ in parsed]
@@ -366,7 +371,36 @@ def validate_isolated(
 
     if parsed:
         run(list(range(len(parsed))))
+        if docs_dir is not None:
+            write_docs(docs_dir)
     return problems, failures
+
+
+def write_docs(docs_dir: Path) -> None:
+    """``build_docs``, now or, in a worker that answers first, once it has answered.
+
+    The report is a by-product: a build that fails is logged and fails no file.
+    """
+    if _DOCS_LATER is not None:
+        _DOCS_LATER.add(docs_dir)
+        return
+    try:
+        build_docs(docs_dir)
+    except Exception:  # noqa: BLE001 - the validation it reports on stands
+        log.exception("Data Docs not written to %s", docs_dir)
+
+
+def defer_docs() -> None:
+    """From now on ``write_docs`` only notes its folder, for ``write_deferred_docs``."""
+    global _DOCS_LATER
+    _DOCS_LATER = set()
+
+
+def write_deferred_docs() -> None:
+    global _DOCS_LATER
+    folders, _DOCS_LATER = _DOCS_LATER or set(), None
+    for docs_dir in sorted(folders):
+        write_docs(docs_dir)
 
 
 def verify_isolated(

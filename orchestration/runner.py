@@ -3,9 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import date
 
+from expectations.ahead import validation_ahead
 from orchestration.instance import open_instance
 from warehouse.freshness import nothing_to_do, record_check
 from warehouse.home import Home
+from warehouse.inbox import READ_IN_PARALLEL_FROM, inbox_paths
 from warehouse.record import status_counts
 from warehouse.review import ProvinceTotal, latest_half_year, province_totals
 from warehouse.store import connect_readonly
@@ -35,10 +37,13 @@ def run_refresh(
     finds nothing costs little more than Python's start-up.
     """
     home.ensure()
-    if nothing_to_do(home):
+    waiting = len(inbox_paths(home))
+    if not waiting and nothing_to_do(home):
         summary = _deliver_due_alerts(home)
     else:
-        summary = _run_job(home, today, log_level, progress)
+        # a few files are read in this process: GE is imported ahead, on the other core
+        with validation_ahead(0 < waiting < READ_IN_PARALLEL_FROM):
+            summary = _run_job(home, today, log_level, progress)
     if home.warehouse.exists():
         _fill_summary(home, summary)
     return summary

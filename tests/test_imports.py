@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import COMMANDS, load_command
-from tests.helpers import TODAY, invoke
+from tests.helpers import TODAY, invoke, sql_rows
 
 PROJECT = Path(__file__).resolve().parent.parent
 HEAVY = ("dagster", "pandas", "openpyxl", "great_expectations", "numpy")
@@ -117,13 +117,26 @@ def test_a_run_with_an_empty_inbox_only_delivers_due_alerts_and_records_the_chec
 
 
 @pytest.mark.slow  # a whole refresh with Great Expectations in a fresh process
-def test_a_run_with_files_in_the_inbox_is_the_whole_refresh(demo_copy):
-    from tests.factories import make_submission
+def test_a_run_with_a_few_files_validates_them_in_a_worker_that_imported_ge(demo_copy):
+    """GE is imported by the worker forked before Dagster, not by the run's process;
+    the worker's validation decides, and its Data Docs are written before the run ends."""
+    from tests.factories import indicator_row, make_submission
 
-    make_submission(demo_copy / "inbox" / "2019S1_HND_moi.xlsx", agency="HND")
+    bad = [indicator_row("TT_HOI_NGHI", {"373": -2}), indicator_row("TT_LUOT_NGUOI", {"373": 5})]
+    make_submission(demo_copy / "inbox" / "2019S1_HND_moi.xlsx", agency="HND", rows=bad)
+    report = demo_copy / "data_docs" / "index.html"
+    before = report.stat().st_mtime_ns
+
     found = heavy_imports(demo_copy, "run", "--today", TODAY)
-    assert {"great_expectations", "pandas", "openpyxl"} <= found
+
+    assert {"dagster", "pandas", "openpyxl"} <= found
+    assert "great_expectations" not in found
     assert list((demo_copy / "inbox").iterdir()) == []
+    [rejected] = sql_rows(
+        demo_copy, "select status from etl_submission where file_name = '2019S1_HND_moi.xlsx'"
+    )
+    assert rejected["status"] == "rejected"
+    assert report.stat().st_mtime_ns > before
 
 
 def test_nothing_to_do_only_when_inbox_reference_and_schema_are_as_published(

@@ -1,0 +1,136 @@
+"""Validation in a process forked early, so that Great Expectations is imported ahead.
+
+A refresh of a few new files spends most of its time importing: Dagster in the run's
+process, then GE (seconds) when validation begins. Forked before Dagster is imported,
+a worker imports GE on the other core meanwhile; validation then sends it the batch (a
+few KB a file) and takes back the problems. This module imports nothing heavy itself.
+
+Whenever there is no worker (the daemon's runs, tests that materialize assets, a large
+batch, whose reading overlaps the import already) or it cannot answer (it died, a
+result does not survive the pipe), the call runs in this process as it always did: the
+same validation, only without the head start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Worker:
+    pid: int
+    connection: Connection | None  # None once ``done``: no more calls
+
+
+_worker: _Worker | None = None
+
+
+@contextlib.contextmanager
+def validation_ahead(wanted: bool = True) -> Iterator[None]:
+    """Within the block, ``call`` validates in a worker that imported GE on its own."""
+    # forking while another thread runs could copy a lock it holds, and hang the worker
+    alone = threading.active_count() == 1
+    if not wanted or not alone or _worker is not None or (os.cpu_count() or 1) < 2:
+        yield
+        return
+    _start()
+    try:
+        yield
+    finally:
+        wait()
+
+
+def call(name: str, *args):
+    """``expectations.validate.<name>(*args)``, in the worker if there is one."""
+    if _worker is not None and _worker.connection is not None:
+        try:
+            return _ask(_worker.connection, name, args)
+        except _NoAnswer as why:
+            log.warning("validation worker gave no answer (%s); validating in-process", why)
+            wait()
+    from expectations import validate
+
+    return getattr(validate, name)(*args)
+
+
+def done() -> None:
+    """No more calls: the worker writes the Data Docs it deferred, then exits."""
+    if _worker is not None and _worker.connection is not None:
+        _worker.connection.close()
+        _worker.connection = None
+
+
+def wait() -> None:
+    """``done``, then wait until the worker has exited (its Data Docs are written)."""
+    global _worker
+    done()
+    worker, _worker = _worker, None
+    if worker is not None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(worker.pid, 0)
+
+
+class _NoAnswer(Exception):
+    """The worker cannot be used; the call is made in this process instead."""
+
+
+def _ask(connection: Connection, name: str, args: tuple):
+    try:
+        connection.send((name, args))
+        outcome, value = pickle.loads(connection.recv_bytes())
+    except (EOFError, OSError, pickle.PicklingError) as error:
+        raise _NoAnswer(repr(error)) from error
+    except Exception as error:  # noqa: BLE001 - e.g. an exception that will not unpickle
+        raise _NoAnswer(f"unreadable answer: {error!r}") from error
+    if outcome == "unsendable":
+        raise _NoAnswer(f"the answer would not cross the pipe: {value}")
+    if outcome == "raised":
+        raise value
+    return value
+
+
+def _start() -> None:
+    global _worker
+    ours, theirs = Pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: it never returns into the caller's code
+        ours.close()
+        code = 1
+        try:
+            _serve(theirs)
+            code = 0
+        finally:
+            os._exit(code)
+    theirs.close()
+    _worker = _Worker(pid, ours)
+
+
+def _serve(connection: Connection) -> None:
+    """Import validation, answer calls until the pipe closes, then write the Data Docs."""
+    from expectations import validate
+
+    validate.defer_docs()
+    while True:
+        try:
+            name, args = connection.recv()
+        except EOFError:
+            break
+        try:
+            answer = ("returned", getattr(validate, name)(*args))
+        except Exception as error:  # noqa: BLE001 - raised again in the caller
+            answer = ("raised", error)
+        try:
+            connection.send(answer)
+        except Exception as error:  # noqa: BLE001 - the caller then validates itself
+            connection.send(("unsendable", repr(error)))
+    validate.write_deferred_docs()

@@ -1,0 +1,94 @@
+"""Validation in a worker forked before Dagster is imported (issue 12).
+
+The worker is a real forked process: after it is forked, the function in this process
+is replaced by one that fails, so an answer can only have come from the worker.
+"""
+
+import logging
+import os
+import signal
+from datetime import date
+
+import pytest
+
+import expectations.validate
+from expectations import ahead
+from reference import load_catalog
+from tests.factories import indicator_row, make_submission
+from workbooks.reading.reader import read_workbook
+
+TODAY = date(2026, 11, 27)
+
+
+def not_here(*args, **kwargs):
+    raise AssertionError("validated in the run's process, not in the worker")
+
+
+@pytest.fixture
+def batch(tmp_path):
+    catalog = load_catalog()
+    bad = [indicator_row("TT_HOI_NGHI", {"373": -2}), indicator_row("TT_LUOT_NGUOI", {"373": 5})]
+    files = [
+        make_submission(tmp_path / "ca.xlsx", agency="CA"),
+        make_submission(tmp_path / "bad.xlsx", agency="HND", rows=bad),
+    ]
+    parsed = [read_workbook(path, catalog, TODAY) for path in files]
+    return parsed, catalog, [None, None]
+
+
+def rules_of(problems) -> list[set[str]]:
+    return [{p.rule for p in found} for found in problems]
+
+
+def test_the_worker_validates_as_this_process_does(batch, monkeypatch):
+    expected, _ = expectations.validate.validate_isolated(*batch)
+    with ahead.validation_ahead():
+        monkeypatch.setattr(expectations.validate, "validate_isolated", not_here)
+        problems, failures = ahead.call("validate_isolated", *batch)
+    assert failures == []
+    assert problems == expected
+    assert "negative_value" in rules_of(problems)[1]
+
+
+def test_the_worker_writes_the_data_docs_after_it_answered(batch, tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    with ahead.validation_ahead():
+        monkeypatch.setattr(expectations.validate, "build_docs", not_here)
+        ahead.call("validate_isolated", *batch, None, docs)
+        ahead.wait()
+        assert "submission_values" in (docs / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_dead_worker_means_validating_here(batch, caplog):
+    expected, _ = expectations.validate.validate_isolated(*batch)
+    with ahead.validation_ahead():
+        assert ahead._worker is not None
+        os.kill(ahead._worker.pid, signal.SIGKILL)
+        with caplog.at_level(logging.WARNING, logger="expectations.ahead"):
+            problems, _ = ahead.call("validate_isolated", *batch)
+    assert problems == expected
+    assert "validating in-process" in caplog.text
+
+
+def test_what_validation_raises_in_the_worker_is_raised_here(batch, monkeypatch):
+    parsed, catalog, _ = batch
+    with ahead.validation_ahead():
+        monkeypatch.setattr(expectations.validate, "verify_isolated", not_here)
+        with pytest.raises(TypeError):
+            ahead.call("verify_isolated", parsed, catalog, "a third argument")
+
+
+def test_no_worker_is_forked_beside_another_thread(batch):
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with ahead.validation_ahead():
+            assert ahead._worker is None
+            problems, _ = ahead.call("validate_isolated", *batch)
+    finally:
+        stop.set()
+        other.join()
+    assert "negative_value" in rules_of(problems)[1]

@@ -35,7 +35,7 @@ from reference.model import (
     Submission,
     processing_problem,
 )
-from warehouse.inbox import READ_IN_PARALLEL_FROM, scan_inbox
+from warehouse.inbox import scan_inbox
 from warehouse.load import Triage, triage_arrivals, values_in_force
 from workbooks.reading.reader import read_workbook, unreadable_problem
 
@@ -150,6 +150,7 @@ def validated_submissions(
     yield _problem_check(NO_WARNINGS, warned, WARNING, "files_with_warnings", "warnings")
 
 
+READ_IN_PARALLEL_FROM = 100  # below this, forking a second reader costs more than it saves
 READER_NICENESS = 5
 _BATCH: tuple = ()  # (home, arrivals, catalog, today) of the batch the workers read
 
@@ -189,6 +190,8 @@ def _yield_to_main() -> None:
 
 
 def _import_validation() -> None:
+    if ahead.running():
+        return  # a worker imports it, for the validation step
     # a failed import is left to the validation step, which imports again and says why
     with contextlib.suppress(Exception):
         import expectations.validate  # noqa: F401

@@ -7,7 +7,7 @@ from expectations.ahead import validation_ahead
 from orchestration.instance import open_instance
 from warehouse.freshness import nothing_to_do, record_check
 from warehouse.home import Home
-from warehouse.inbox import READ_IN_PARALLEL_FROM, inbox_paths
+from warehouse.inbox import inbox_paths
 from warehouse.record import status_counts
 from warehouse.review import ProvinceTotal, latest_half_year, province_totals
 from warehouse.store import connect_readonly
@@ -41,8 +41,7 @@ def run_refresh(
     if not waiting and nothing_to_do(home):
         summary = _deliver_due_alerts(home)
     else:
-        # a few files are read in this process: GE is imported ahead, on the other core
-        with validation_ahead(0 < waiting < READ_IN_PARALLEL_FROM):
+        with validation_ahead(waiting):
             summary = _run_job(home, today, log_level, progress)
     if home.warehouse.exists():
         _fill_summary(home, summary)

@@ -42,7 +42,7 @@ def rules_of(problems) -> list[set[str]]:
 
 def test_the_worker_validates_as_this_process_does(batch, monkeypatch):
     expected, _ = expectations.validate.validate_isolated(*batch)
-    with ahead.validation_ahead():
+    with ahead.validation_ahead(2):
         monkeypatch.setattr(expectations.validate, "validate_isolated", not_here)
         problems, failures = ahead.call("validate_isolated", *batch)
     assert failures == []
@@ -52,7 +52,7 @@ def test_the_worker_validates_as_this_process_does(batch, monkeypatch):
 
 def test_the_worker_writes_the_data_docs_after_it_answered(batch, tmp_path, monkeypatch):
     docs = tmp_path / "docs"
-    with ahead.validation_ahead():
+    with ahead.validation_ahead(2):
         monkeypatch.setattr(expectations.validate, "build_docs", not_here)
         ahead.call("validate_isolated", *batch, None, docs)
         ahead.wait()
@@ -61,7 +61,7 @@ def test_the_worker_writes_the_data_docs_after_it_answered(batch, tmp_path, monk
 
 def test_a_dead_worker_means_validating_here(batch, caplog):
     expected, _ = expectations.validate.validate_isolated(*batch)
-    with ahead.validation_ahead():
+    with ahead.validation_ahead(2):
         assert ahead._worker is not None
         os.kill(ahead._worker.pid, signal.SIGKILL)
         with caplog.at_level(logging.WARNING, logger="expectations.ahead"):
@@ -72,7 +72,7 @@ def test_a_dead_worker_means_validating_here(batch, caplog):
 
 def test_what_validation_raises_in_the_worker_is_raised_here(batch, monkeypatch):
     parsed, catalog, _ = batch
-    with ahead.validation_ahead():
+    with ahead.validation_ahead(2):
         monkeypatch.setattr(expectations.validate, "verify_isolated", not_here)
         with pytest.raises(TypeError):
             ahead.call("verify_isolated", parsed, catalog, "a third argument")
@@ -85,10 +85,16 @@ def test_no_worker_is_forked_beside_another_thread(batch):
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        with ahead.validation_ahead():
+        with ahead.validation_ahead(2):
             assert ahead._worker is None
             problems, _ = ahead.call("validate_isolated", *batch)
     finally:
         stop.set()
         other.join()
     assert "negative_value" in rules_of(problems)[1]
+
+
+@pytest.mark.parametrize("files", [0, ahead.AHEAD_BELOW_FILES])
+def test_no_worker_for_no_file_or_a_batch_whose_reading_hides_the_import(files):
+    with ahead.validation_ahead(files):
+        assert not ahead.running()

@@ -30,11 +30,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-# A batch this large is read on every core (assets/ingest) while GE is imported beside
-# the readers; a smaller one is read in the run's process, GE imported ahead in a worker.
-READ_IN_PARALLEL_FROM = 100
-
-
 def inbox_paths(home: Home) -> list[Path]:
     """Everything waiting in the inbox and its subfolders but folders and editors' locks.
 

@@ -82,12 +82,13 @@ def validate(
     path: Path, parsed: list[ParsedWorkbook], arrivals: list[Arrival], catalog: Catalog, docs: Path
 ) -> list:
     """As the validated_submissions asset does: history in force, one batch, Data Docs."""
-    from expectations.validate import validate_batch
+    from expectations.validate import validate_isolated
 
     with duckdb.connect(str(path)) as con:
         history = values_in_force(con, {p.agency_code for p in parsed if p.agency_code})
     received = [a.received_at for a in arrivals]
-    return validate_batch(parsed, catalog, received, history, docs)
+    problems, _ = validate_isolated(parsed, catalog, received, history, docs)
+    return problems
 
 
 def load(path: Path, catalog: Catalog, submissions: list[Submission]) -> None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 
+from reference.catalog import Catalog
+
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +32,12 @@ log = logging.getLogger(__name__)
 class _Worker:
     pid: int
     connection: Connection | None  # None once ``done``: no more calls
+    catalog: Catalog | None = None  # the catalogue it was last sent
+
+
+class _SameCatalog:
+    """Sent for the catalogue of the call before: GE's suites are built and kept per
+    catalogue object (``validate._suite``), so the worker must see the same one again."""
 
 
 _worker: _Worker | None = None
@@ -52,7 +60,10 @@ def validation_ahead(files: int) -> Iterator[None]:
     if not wanted or not alone or _worker is not None:
         yield
         return
-    _start()
+    try:
+        _start()
+    except OSError as error:  # no process to spare: validation runs here, as without
+        log.warning("no validation worker (%r); validating in-process", error)
     try:
         yield
     finally:
@@ -68,7 +79,7 @@ def call(name: str, *args):
     """``expectations.validate.<name>(*args)``, in the worker if there is one."""
     if _worker is not None and _worker.connection is not None:
         try:
-            return _ask(_worker.connection, name, args)
+            return _ask(_worker.connection, name, _wire(_worker, args))
         except _NoAnswer as why:
             log.warning("validation worker gave no answer (%s); validating in-process", why)
             wait()
@@ -92,6 +103,19 @@ def wait() -> None:
     if worker is not None:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(worker.pid, 0)
+
+
+def _wire(worker: _Worker, args: tuple) -> tuple:
+    """``args`` as sent to ``worker``: the catalogue it already has, by reference."""
+    wired = []
+    for arg in args:
+        if arg is worker.catalog:
+            wired.append(_SameCatalog())
+            continue
+        if isinstance(arg, Catalog):
+            worker.catalog = arg
+        wired.append(arg)
+    return tuple(wired)
 
 
 class _NoAnswer(Exception):
@@ -134,11 +158,14 @@ def _serve(connection: Connection) -> None:
     from expectations import validate
 
     validate.defer_docs()
+    catalog = None
     while True:
         try:
             name, args = connection.recv()
         except EOFError:
             break
+        args = tuple(catalog if isinstance(a, _SameCatalog) else a for a in args)
+        catalog = next((a for a in args if isinstance(a, Catalog)), catalog)
         try:
             answer = ("returned", getattr(validate, name)(*args))
         except Exception as error:  # noqa: BLE001 - raised again in the caller

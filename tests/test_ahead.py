@@ -14,6 +14,7 @@ import pytest
 import expectations.validate
 from expectations import ahead
 from reference import load_catalog
+from reference.model import ERROR
 from tests.factories import indicator_row, make_submission
 from workbooks.reading.reader import read_workbook
 
@@ -98,3 +99,47 @@ def test_no_worker_is_forked_beside_another_thread(batch):
 def test_no_worker_for_no_file_or_a_batch_whose_reading_hides_the_import(files):
     with ahead.validation_ahead(files):
         assert not ahead.running()
+
+
+def test_a_fork_that_fails_means_validating_here(batch, monkeypatch):
+    def no_process_left():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_process_left)
+    with ahead.validation_ahead(2):
+        assert not ahead.running()
+        problems, _ = ahead.call("validate_isolated", *batch)
+    assert "negative_value" in rules_of(problems)[1]
+
+
+def test_data_docs_that_fail_to_build_are_logged_and_reject_no_file(
+    batch, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(expectations.validate, "build_docs", not_here)
+    with caplog.at_level(logging.ERROR, logger="expectations.validate"):
+        problems, failures = expectations.validate.validate_isolated(*batch, None, tmp_path)
+    assert failures == []
+    assert rules_of(problems)[0] == set() and "processing_error" not in rules_of(problems)[1]
+    assert "Data Docs not written" in caplog.text
+
+
+def test_the_worker_keeps_the_catalogue_so_the_safety_net_does_not_run_again(tmp_path, monkeypatch):
+    """The suites are kept per catalogue object: sent anew, the catalogue would be a new
+    object in the worker, and the safety net would run the value suite a second time."""
+    catalog = load_catalog()
+    files = [make_submission(tmp_path / f"{a}.xlsx", agency=a) for a in ("CA", "HND")]
+    parsed = [read_workbook(path, catalog, TODAY) for path in files]
+    real, ran = expectations.validate.run_suite, []
+
+    def once_each(asset, suite, frame, docs_dir=None):
+        assert asset not in ran, f"the {asset} suite ran twice"
+        ran.append(asset)
+        return real(asset, suite, frame, docs_dir)
+
+    monkeypatch.setattr(expectations.validate, "run_suite", once_each)
+    with ahead.validation_ahead(2):
+        monkeypatch.setattr(expectations.validate, "validate_isolated", not_here)
+        monkeypatch.setattr(expectations.validate, "verify_isolated", not_here)
+        problems, _ = ahead.call("validate_isolated", parsed, catalog, [None, None])
+        assert not any(p.severity == ERROR for found in problems for p in found)
+        assert ahead.call("verify_isolated", parsed, catalog) == (True, [], [])

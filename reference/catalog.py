@@ -126,6 +126,10 @@ class Catalog:
     former_district_names: dict[str, str] = field(default_factory=dict)  # code -> full name
     province_name: str = ""
 
+    _units_by_name: dict[str, list[District]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
     # --- agencies -----------------------------------------------------------
     def match_agency(self, text: str, on: date | None = None) -> Agency | None:
         """Resolve a code, name or alias in any tolerant form.
@@ -171,17 +175,22 @@ class Catalog:
         """
         return [d for d in self.districts if not d.is_province_level and d.exists_during(period)]
 
+    def _units_named(self, key: str) -> list[District]:
+        """The units below the province whose folded name is ``key``, in file order.
+
+        Indexed on first use: a batch of many periods misses the reader's look-up cache,
+        and a scan of every unit for every header cost a tenth of its reading."""
+        if not self._units_by_name:
+            for unit in self.districts:
+                if not unit.is_province_level:
+                    self._units_by_name.setdefault(_folded_name(unit.name), []).append(unit)
+        return self._units_by_name.get(key, [])
+
     def match_district(self, header: str, period: Period | None) -> DistrictMatch:
         """Match a column header or row label to a unit below the province existing during
         ``period``: a district (``TP Ninh Bình``) or a commune (``Xã Gia Viễn``, ``gia vien``)."""
         level, key = _unit_key(header)
-        named = [
-            d
-            for d in self.districts
-            if not d.is_province_level
-            and _folded_name(d.name) == key
-            and (level is None or d.unit_level == level)
-        ]
+        named = [d for d in self._units_named(key) if level is None or d.unit_level == level]
         if not named and level != "district" and period is not None:
             return self._old_commune(key, period)
         match = self._pick(named, period)

@@ -7,7 +7,11 @@ is replaced by one that fails, so an answer can only have come from the worker.
 import logging
 import os
 import signal
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +147,43 @@ def test_the_worker_keeps_the_catalogue_so_the_safety_net_does_not_run_again(tmp
         problems, _ = ahead.call("validate_isolated", parsed, catalog, [None, None])
         assert not any(p.severity == ERROR for found in problems for p in found)
         assert ahead.call("verify_isolated", parsed, catalog) == (True, [], [])
+
+
+ORPHANED = """
+import os, signal, sys
+from expectations import ahead
+with ahead.validation_ahead(2):
+    print(ahead._worker.pid, flush=True)
+    sys.stdin.readline()
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+def test_a_killed_run_takes_its_worker_with_it(tmp_path):
+    """In a fresh process the worker spends seconds importing GE; killed with the run,
+    it is gone at once instead of validating beside the next run."""
+    run = subprocess.Popen(
+        [sys.executable, "-c", ORPHANED],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stdout is not None and run.stdin is not None
+    worker = int(run.stdout.readline())
+    assert alive(worker)
+    run.stdin.write("\n")
+    run.stdin.flush()
+    assert run.wait(timeout=60) == -signal.SIGKILL
+    deadline = time.monotonic() + 1.0  # liveness, not speed: its import takes seconds
+    while alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not alive(worker)

@@ -4,6 +4,7 @@ import contextlib
 import importlib
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -175,12 +176,9 @@ def _read_all(home, arrivals: list[Arrival], catalog, today):
         context = get_context("fork")
         with ProcessPoolExecutor(workers, context, initializer=_yield_to_main) as pool:
             found = pool.map(_read_in_worker, range(len(arrivals)), chunksize=25)
-            importing = threading.Thread(target=_import_validation, name="import-validation")
-            importing.start()
-            try:
+            # what validation needs next, unless a worker imports it (expectations.ahead)
+            with _importing_meanwhile(*([] if ahead.running() else ["expectations.validate"])):
                 yield from found
-            finally:
-                importing.join()
     finally:
         _BATCH = ()
 
@@ -190,12 +188,26 @@ def _yield_to_main() -> None:
     os.nice(READER_NICENESS)
 
 
-def _import_validation() -> None:
-    if ahead.running():
-        return  # a worker imports it, for the validation step
-    # a failed import is left to the validation step, which imports again and says why
-    with contextlib.suppress(Exception):
-        import expectations.validate  # noqa: F401
+@contextlib.contextmanager
+def _importing_meanwhile(*modules: str) -> Iterator[None]:
+    """Import ``modules`` in a thread during the block, joined at its end (so before any
+    later step forks). A failed import is left to the step that needs the module, which
+    imports it again and says why."""
+    if not modules:
+        yield
+        return
+    thread = threading.Thread(target=_import_quietly, args=modules, name="import-meanwhile")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _import_quietly(*modules: str) -> None:
+    for module in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
 
 
 def _read_in_worker(index: int) -> tuple[ParsedWorkbook, str | None]:
@@ -247,24 +259,12 @@ def _validate(parsed: list, *args) -> tuple[list, list]:
     """Validate the batch; Great Expectations is imported only when there is a batch.
 
     While a worker validates, this process would wait idle: it imports what the next
-    steps need meanwhile, in a thread joined before any later step could fork.
+    steps need meanwhile.
     """
     if not parsed:
         return [], []
-    importing = threading.Thread(target=_import_later_steps, name="import-later-steps")
-    if ahead.running():
-        importing.start()
-    try:
+    with _importing_meanwhile(*(LATER_STEPS_IMPORT if ahead.running() else ())):
         return ahead.call("validate_isolated", parsed, *args)
-    finally:
-        if importing.is_alive():
-            importing.join()
-
-
-def _import_later_steps() -> None:
-    for module in LATER_STEPS_IMPORT:
-        with contextlib.suppress(Exception):  # the step imports again and says why
-            importlib.import_module(module)
 
 
 def _verify(parsed: list, catalog) -> tuple[bool, list[str], list]:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -84,8 +85,6 @@ def test_what_validation_raises_in_the_worker_is_raised_here(batch, monkeypatch)
 
 
 def test_no_worker_is_forked_beside_another_thread(batch):
-    import threading
-
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()

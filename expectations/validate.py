@@ -5,7 +5,6 @@ the batch is validated at once and failures go back to their files and cells thr
 ``row_id``.
 """
 
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
 
+from expectations import data_docs
 from expectations.completeness import empty_problem, removed_problems
 from expectations.frames import long_frame, rule_frame
 from expectations.messages import rule_message, value_message
@@ -94,19 +94,9 @@ RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [
 
 def _docs_site(context, docs_dir: Path) -> str:
     """Register (once) an offline Data Docs site in ``docs_dir``; returns its name."""
-    name = "site_" + hashlib.sha1(str(docs_dir).encode()).hexdigest()[:12]
+    name = data_docs.site_name(docs_dir)
     if name not in (context.variables.data_docs_sites or {}):
-        context.add_data_docs_site(
-            site_name=name,
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs_dir),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
+        context.add_data_docs_site(site_name=name, site_config=data_docs.site_config(docs_dir))
     return name
 
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import assets.ingest
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
@@ -86,6 +88,7 @@ def run_without_root_privileges(home: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # two `chitieu run` processes, without root's privileges
 def test_an_unreadable_file_is_recorded_with_an_alert_and_the_others_load(home):
     inbox = home / "inbox"
     make_submission(inbox / "ca.xlsx", agency="CA", rows=conferences(18))

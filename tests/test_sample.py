@@ -25,6 +25,7 @@ from orchestration.sample.recent import COMMUNE_HALVES, DISTRICT_HALF
 from reference.catalog import Catalog, load_catalog
 from reference.periods import parse_period
 from reference.text import fold
+from tests.robustness import sample_inbox
 
 CATALOG: Catalog = load_catalog()
 TOTAL_HEADERS = {"tong cong", "tong so", "toan tinh", "tong"}
@@ -243,10 +244,9 @@ class Inbox:
 
 
 @pytest.fixture(scope="module")
-def sample_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("inbox")
-    generate_sample(folder)
-    return folder
+def sample_dir() -> Path:
+    """The sample as generated once per session (read it, never change it)."""
+    return sample_inbox()
 
 
 @pytest.fixture(scope="module")

@@ -38,3 +38,9 @@ def demo_copy(demo_home: Path, tmp_path: Path) -> Path:
     target = tmp_path / "home"
     shutil.copytree(demo_home, target)
     return target
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (the order otherwise kept): started last, a few long ones
+    would leave one worker finishing them alone while the other is idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

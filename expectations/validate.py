@@ -162,7 +162,19 @@ def build_docs(docs_dir: Path) -> None:
     """Write the Data Docs of the suites run with ``docs_dir``: once for the batch, since
     each build renders every result kept so far (a build per suite rendered one twice)."""
     context = _context()
-    context.build_data_docs(site_names=[_docs_site(context, docs_dir)])
+    try:
+        context.build_data_docs(site_names=[_docs_site(context, docs_dir)])
+    finally:
+        _forget_results(context)
+
+
+def _forget_results(context) -> None:
+    """Let go of the results a build has rendered: a process that validates again (tests,
+    a long-lived process) would otherwise render them all again at every build, and
+    into another home's site."""
+    store = context.validation_results_store
+    for key in store.list_keys():
+        store.remove_key(key.to_tuple())
 
 
 def _failures(outcome: SuiteOutcome):

@@ -6,10 +6,12 @@ import json
 import openpyxl
 import pytest
 
+from expectations import ahead
 from orchestration.definitions import defs
 from tests.factories import GIA_VIEN, clean_rows, indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
 from tests.servers import SmtpServer, WebServer
+from warehouse.home import Home
 from workbooks.writing.feedback import RESULT_SHEET
 
 AGENCY_EMAIL = "vanphong@congan.gov.vn"
@@ -143,3 +145,26 @@ def test_checks_show_problems_where_analysts_look(home, tmp_path):
     metadata = {k: v.value for k, v in rejected.metadata.items()}
     assert metadata["rejected_files"] == 1 and "not_a_number" in metadata["first_problems"]
     assert json.dumps(metadata)  # plain Python types only
+
+
+def test_each_homes_data_docs_show_its_own_validations_only(tmp_path, monkeypatch):
+    """Two refreshes of two homes validated in this process (no worker, as the daemon's
+    runs): the second home's report shows its own batch, not the first home's (nor does
+    each build render every earlier one again)."""
+    monkeypatch.setattr(ahead, "AHEAD_BELOW_FILES", 0)
+    homes = {}
+    for name, agency in (("first", "CA"), ("second", "Hội Nông dân tỉnh")):
+        home = homes[name] = tmp_path / name
+        Home(home).ensure()
+        make_submission(home / "inbox" / f"{name}.xlsx", agency=agency)
+        assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    pages = {
+        name: sorted(
+            p.relative_to(home / "data_docs") for p in home.glob("data_docs/validations/**/*.html")
+        )
+        for name, home in homes.items()
+    }
+    assert len(pages["first"]) == len(pages["second"]) == 2  # the value and rule suites
+    index = (homes["second"] / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert all(str(page) in index for page in pages["second"])
+    assert not any(str(page) in index for page in pages["first"])

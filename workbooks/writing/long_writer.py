@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workbooks.writing.style import BOX
+from workbooks.writing.style import box_row
 from workbooks.writing.writer import (
     NOTE,
     PROVINCE,
@@ -103,8 +103,7 @@ def _write_unit(ws, r: int, head: tuple, values: dict, columns, note_col, layout
         ws.cell(r, col, text)
     for code, value in values.items():
         ws.cell(r, columns[code], _shown(value, layout))
-    for col in range(1, note_col + 1):
-        ws.cell(r, col).border = BOX
+    box_row(ws, r, note_col)
 
 
 def _write_totals(ws, r: int, first: int, rows, columns, note_col, layout) -> None:
@@ -127,5 +126,4 @@ def _write_totals(ws, r: int, first: int, rows, columns, note_col, layout) -> No
             ws.cell(r, col, int(total) if float(total).is_integer() else total)
     if notes:
         ws.cell(r, note_col, "; ".join(notes))
-    for col in range(1, note_col + 1):
-        ws.cell(r, col).border = BOX
+    box_row(ws, r, note_col)

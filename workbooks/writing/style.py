@@ -14,6 +14,7 @@ from typing import Any, cast
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.page import PageMargins
@@ -41,6 +42,18 @@ UNIT_POINTS, CALIBRI_UNIT_POINTS = 6.0, 7.0  # a unit of column width, printed
 # 130 units of column width once the workbook's default font is Times New Roman 12.
 MARGINS = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
 FOOTER = "&A - Trang &P/&N"  # sheet name and page number on every printed page
+
+
+def box_row(ws: Worksheet, row: int, last_col: int) -> None:
+    """``cell.border = BOX`` for columns 1..``last_col`` of ``row``, BOX looked up once:
+    openpyxl hashes the whole Border (four Sides, their colours) at every assignment,
+    most of writing a sheet of boxed cells."""
+    border_id = ws.parent._borders.add(BOX)  # type: ignore[attr-defined]
+    for col in range(1, last_col + 1):
+        cell = ws.cell(row, col)
+        if not cell.has_style:
+            cell._style = StyleArray()
+        cell._style.borderId = border_id
 
 
 def use_times_new_roman_default(wb: Workbook) -> None:

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
 from reference.catalog import District
-from workbooks.writing.style import BOLD, BOX, CENTER, DATE_FORMAT
+from workbooks.writing.style import BOLD, BOX, CENTER, DATE_FORMAT, box_row
 
 Value = int | float | str | None
 
@@ -286,8 +286,7 @@ def _write_indicator(
         ws.cell(r, cols.total, total)
     if row.note:
         ws.cell(r, cols.note, row.note)
-    for col in range(1, cols.width + 1):
-        ws.cell(r, col).border = BOX
+    box_row(ws, r, cols.width)
 
 
 def _write_rows(

@@ -48,9 +48,9 @@ def box_row(ws: Worksheet, row: int, last_col: int) -> None:
     """``cell.border = BOX`` for columns 1..``last_col`` of ``row``, BOX looked up once:
     openpyxl hashes the whole Border (four Sides, their colours) at every assignment,
     most of writing a sheet of boxed cells."""
-    border_id = ws.parent._borders.add(BOX)  # type: ignore[attr-defined]
+    border_id = cast(Any, ws.parent)._borders.add(BOX)
     for col in range(1, last_col + 1):
-        cell = ws.cell(row, col)
+        cell = cast(Any, ws.cell(row, col))
         if not cell.has_style:
             cell._style = StyleArray()
         cell._style.borderId = border_id

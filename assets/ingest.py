@@ -270,7 +270,7 @@ def _validate(parsed: list, *args) -> tuple[list, list]:
 def _verify(parsed: list, catalog) -> tuple[bool, list[str], list]:
     if not parsed:
         return True, [], []
-    return ahead.call("verify_isolated", parsed, catalog)
+    return ahead.call_on_values("verify_isolated", parsed, catalog)
 
 
 def _log_refused(context: AssetExecutionContext, stage: str, refused: list) -> None:

@@ -3,7 +3,8 @@
 A refresh of a few new files spends most of its time importing: Dagster in the run's
 process, then GE (seconds) when validation begins. Forked before Dagster is imported,
 a worker imports GE on the other core meanwhile; validation then sends it the batch (a
-few KB a file) and takes back the problems. This module imports nothing heavy itself.
+few KB a file) and takes back the problems; the safety net after it names the files the
+worker keeps instead of sending them again. This module imports nothing heavy itself.
 
 Whenever there is no worker (the daemon's runs, tests that materialize assets, a large
 batch, whose reading hides the import already) or it cannot answer (it died, a
@@ -20,11 +21,13 @@ import pickle
 import signal
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
+from typing import NamedTuple
 
 from reference.catalog import Catalog
+from reference.model import ParsedWorkbook
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -35,6 +38,8 @@ class _Worker:
     pid: int
     connection: Connection | None  # None once ``done``: no more calls
     catalog: Catalog | None = None  # the catalogue it was last sent
+    # the workbooks it keeps (the last list sent whole): id -> (place, workbook, values)
+    kept: dict[int, tuple[int, ParsedWorkbook, tuple]] = field(default_factory=dict)
 
 
 class _SameCatalog:
@@ -42,13 +47,19 @@ class _SameCatalog:
     catalogue object (``validate._suite``), so the worker must see the same one again."""
 
 
+class _Kept(NamedTuple):
+    """A workbook the worker keeps, by its place in the list it was sent in."""
+
+    place: int
+
+
 _worker: _Worker | None = None
 
 
 # The head start saves the part of GE's import that nothing else hides (about 2 s); each
-# file costs about 1 ms on its two trips through the pipe (the batch, then the accepted
-# files). Measured on 2 cores: 1,000 files 1.5-2 s faster, 10,000 files 8-12 s slower,
-# their reading hiding the import already.
+# file costs about 0.5 ms on its trip through the pipe (the batch; the safety net's files
+# then go by reference). Measured on 2 cores: 1,000 files 1.5-2 s faster, 10,000 files
+# 8-12 s slower (with two trips), their reading hiding the import already.
 AHEAD_BELOW_FILES = 1500
 
 
@@ -79,9 +90,20 @@ def running() -> bool:
 
 def call(name: str, *args):
     """``expectations.validate.<name>(*args)``, in the worker if there is one."""
+    return _call(name, args, values_only=False)
+
+
+def call_on_values(name: str, *args):
+    """``call``, for a function that reads only the workbooks' values (the safety net):
+    the workbooks the worker keeps go by reference if their values are unchanged since
+    they were sent (``ParsedWorkbook.value_content``), instead of through the pipe again."""
+    return _call(name, args, values_only=True)
+
+
+def _call(name: str, args: tuple, values_only: bool):
     if _worker is not None and _worker.connection is not None:
         try:
-            return _ask(_worker.connection, name, _wire(_worker, args))
+            return _ask(_worker.connection, name, _wire(_worker, args, values_only))
         except _NoAnswer as why:
             log.warning("validation worker gave no answer (%s); validating in-process", why)
             wait()
@@ -107,17 +129,34 @@ def wait() -> None:
             os.waitpid(worker.pid, 0)
 
 
-def _wire(worker: _Worker, args: tuple) -> tuple:
-    """``args`` as sent to ``worker``: the catalogue it already has, by reference."""
-    wired = []
+def _wire(worker: _Worker, args: tuple, values_only: bool) -> tuple:
+    """``args`` as sent to ``worker``: the catalogue it already has, by reference; with
+    ``values_only``, so are the workbooks it keeps whose values are unchanged."""
+    wired: list = []
     for arg in args:
         if arg is worker.catalog:
             wired.append(_SameCatalog())
             continue
         if isinstance(arg, Catalog):
             worker.catalog = arg
+        if _workbooks(arg) and values_only:  # a tuple: the worker keeps lists only
+            wired.append(tuple(_by_reference(worker, workbook) for workbook in arg))
+            continue
+        if _workbooks(arg):  # the worker keeps these, as sent (see _serve)
+            worker.kept = {id(w): (i, w, w.value_content()) for i, w in enumerate(arg)}
         wired.append(arg)
     return tuple(wired)
+
+
+def _workbooks(arg: object) -> bool:
+    return isinstance(arg, list) and bool(arg) and all(isinstance(w, ParsedWorkbook) for w in arg)
+
+
+def _by_reference(worker: _Worker, workbook: ParsedWorkbook) -> ParsedWorkbook | _Kept:
+    found = worker.kept.get(id(workbook))
+    if found is None or found[1] is not workbook or found[2] != workbook.value_content():
+        return workbook
+    return _Kept(found[0])
 
 
 class _NoAnswer(Exception):
@@ -175,6 +214,7 @@ def _serve(connection: Connection) -> None:
 
     validate.defer_docs()
     catalog = None
+    kept: list[tuple[ParsedWorkbook, tuple]] = []  # the workbooks of _Kept, their values then
     while True:
         try:
             name, args = connection.recv()
@@ -182,6 +222,14 @@ def _serve(connection: Connection) -> None:
             break
         args = tuple(catalog if isinstance(a, _SameCatalog) else a for a in args)
         catalog = next((a for a in args if isinstance(a, Catalog)), catalog)
+        try:
+            args = tuple(_resolved(arg, kept) for arg in args)
+        except _Stale as stale:
+            connection.send(("unsendable", f"kept workbook {stale} changed in the worker"))
+            continue
+        for arg in args:
+            if _workbooks(arg):
+                kept = [(workbook, workbook.value_content()) for workbook in arg]
         try:
             answer = ("returned", getattr(validate, name)(*args))
         except Exception as error:  # noqa: BLE001 - raised again in the caller
@@ -191,3 +239,23 @@ def _serve(connection: Connection) -> None:
         except Exception as error:  # noqa: BLE001 - the caller then validates itself
             connection.send(("unsendable", repr(error)))
     validate.write_deferred_docs()
+
+
+class _Stale(Exception):
+    """A kept workbook is not as it was sent: the caller validates in its own process."""
+
+
+def _resolved(arg: object, kept: list[tuple[ParsedWorkbook, tuple]]) -> object:
+    """``arg`` (a tuple from ``call_on_values``) with each ``_Kept`` replaced by the kept
+    workbook, once it is checked unchanged here too."""
+    if not isinstance(arg, tuple):
+        return arg
+    resolved = []
+    for item in arg:
+        if isinstance(item, _Kept):
+            workbook, content = kept[item.place]
+            if workbook.value_content() != content:
+                raise _Stale(item.place)
+            item = workbook
+        resolved.append(item)
+    return tuple(resolved)

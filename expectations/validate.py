@@ -86,7 +86,7 @@ def _frame_inputs(parsed: Sequence[ParsedWorkbook]) -> list:
     """All that ``long_frame`` reads of each file but the catalogue (the suite's own):
     comparing these costs a pass over references, building the frame a tenth of a second
     per thousand files."""
-    return [(tuple(w.values), frozenset(w.unread_value_rows)) for w in parsed]
+    return [workbook.value_content() for workbook in parsed]
 
 
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}

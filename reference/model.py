@@ -98,6 +98,14 @@ class ParsedWorkbook:
     def has_errors(self) -> bool:
         return any(p.severity == ERROR for p in self.problems)
 
+    def value_content(self) -> tuple:
+        """All that validating the values reads of this workbook, but the catalogue.
+
+        Made of immutable parts, so a copy taken earlier compares equal only as long as
+        the workbook's values are unchanged (a pass over references, not over cells).
+        """
+        return tuple(self.values), frozenset(self.unread_value_rows)
+
 
 MAX_DETAIL = 300  # characters of an exception kept in a message
 

@@ -19,7 +19,7 @@ import pytest
 import expectations.validate
 from expectations import ahead
 from reference import load_catalog
-from reference.model import ERROR
+from reference.model import ERROR, ParsedWorkbook
 from tests.factories import indicator_row, make_submission
 from workbooks.reading.reader import read_workbook
 
@@ -146,6 +146,50 @@ def test_the_worker_keeps_the_catalogue_so_the_safety_net_does_not_run_again(tmp
         problems, _ = ahead.call("validate_isolated", parsed, catalog, [None, None])
         assert not any(p.severity == ERROR for found in problems for p in found)
         assert ahead.call("verify_isolated", parsed, catalog) == (True, [], [])
+
+
+def wired_through(monkeypatch) -> list[tuple]:
+    """The arguments of each call, as they crossed the pipe."""
+    sent: list[tuple] = []
+    real = ahead._ask
+
+    def recording(connection, name, args):
+        sent.append(args)
+        return real(connection, name, args)
+
+    monkeypatch.setattr(ahead, "_ask", recording)
+    return sent
+
+
+def comparable(verified: tuple) -> tuple:
+    ok, failed, refused = verified
+    return ok, failed, [(index, str(error)) for index, error in refused]
+
+
+def test_the_safety_net_sends_the_kept_workbooks_by_reference(batch, monkeypatch):
+    parsed, catalog, _ = batch
+    sent = wired_through(monkeypatch)
+    here = comparable(expectations.validate.verify_isolated(parsed, catalog))
+    with ahead.validation_ahead(2):
+        monkeypatch.setattr(expectations.validate, "verify_isolated", not_here)
+        ahead.call("validate_isolated", *batch)
+        there = ahead.call_on_values("verify_isolated", parsed, catalog)
+    assert comparable(there) == here and here[2] == [(1, "expect_column_values_to_be_between")]
+    assert all(isinstance(w, ParsedWorkbook) for w in sent[0][0])
+    assert sent[1][0] == (ahead._Kept(0), ahead._Kept(1))
+
+
+def test_a_workbook_changed_since_it_was_sent_is_sent_again(batch, monkeypatch):
+    parsed, catalog, _ = batch
+    sent = wired_through(monkeypatch)
+    good = parsed[0]
+    with ahead.validation_ahead(2):
+        ahead.call("validate_isolated", *batch)
+        first = good.values[0]
+        good.values[0] = first._replace(raw=-5, value=-5.0)  # negative: fails the suite
+        _, _, refused = ahead.call_on_values("verify_isolated", [good, parsed[1]], catalog)
+    assert sent[1][0] == (good, ahead._Kept(1))
+    assert [index for index, _ in refused] == [0, 1]
 
 
 ORPHANED = """

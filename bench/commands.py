@@ -226,19 +226,42 @@ def measure_commands(work: Path, extra: list[Path], repeat: int) -> list[Row]:
     return rows
 
 
-def marginal_row(work: Path, files: list[Path], all_seconds: float, peak_mb: float) -> Row:
+@dataclass
+class WholeRuns:
+    """Medians of `run` of every file and of the first one alone, each in a fresh home."""
+
+    all_seconds: float
+    one_seconds: float
+    peak_mb: float
+    runs: int
+
+
+def whole_runs(work: Path, files: list[Path], repeat: int) -> WholeRuns:
+    """`run` of every file and of the first alone, alternately ``repeat`` times: a single
+    run of either varies by a tenth or more on a shared machine, and the row is their
+    difference."""
+    every, first, peaks = [], [], []
+    for _ in range(repeat):
+        seconds, peak = phases.chitieu_run(phases.fresh_home(work / "home-all-files", files), TODAY)
+        every.append(seconds)
+        peaks.append(peak)
+        one = phases.fresh_home(work / "home-first-file", files[:1])
+        first.append(phases.chitieu_run(one, TODAY)[0])
+    return WholeRuns(statistics.median(every), statistics.median(first), max(peaks), repeat)
+
+
+def marginal_row(runs: WholeRuns, files: list[Path]) -> Row:
     """`run` of every file minus `run` of the first one alone, against their parse floor."""
-    one = phases.fresh_home(work / "home-first-file", files[:1])
-    seconds, _ = phases.chitieu_run(one, TODAY)
     floor = parse_floor_seconds(files[1:])
     return Row(
         f"marginal cost of {len(files) - 1:,} more files",
-        all_seconds - seconds,
+        runs.all_seconds - runs.one_seconds,
         "python-calamine parse of them",
         floor,
         8.0,
-        peak_mb,
-        f"run of {len(files):,}: {all_seconds:.1f} s, of one: {seconds:.1f} s",
+        runs.peak_mb,
+        f"medians of {runs.runs}: run of {len(files):,} {runs.all_seconds:.1f} s, "
+        f"of one {runs.one_seconds:.1f} s",
     )
 
 

@@ -18,7 +18,6 @@ from bench.files import ensure_files
 from bench.floor import calamine_floor
 
 TODAY = commands.TODAY
-TARGET_FLOOR_RATIO = 5.0  # end-to-end refresh / raw calamine parse, at 1,000 files
 TARGET_FULL_SECONDS = 60.0  # full refresh of 10,000 files
 TARGET_PEAK_MB = 1536.0
 TARGET_INCREMENTAL_RATIO = 1.5  # one more file: large warehouse / small warehouse
@@ -83,11 +82,15 @@ def _target(value: float, limit: float) -> dict:
 
 
 def targets(report: dict) -> dict:
-    """Each target of issue 6, at this run's size (the issue's sizes are in its text)."""
+    """Each target of issue 6, at this run's size (the issue's sizes are in its text).
+
+    Its refresh-over-parse ratio is no target any more: a whole refresh includes fixed
+    costs (imports, the instance, review tables) that no number of files amortises, so
+    issue 12 replaced it with the marginal cost of more files against their parse.
+    """
     s, inc = report["seconds"], report["incremental"]
     growth = inc["large"]["median_seconds"] / inc["small"]["median_seconds"]
     return {
-        "refresh_vs_floor": _target(s["refresh"] / s["calamine_floor"], TARGET_FLOOR_RATIO),
         "full_refresh_seconds": _target(s["refresh"], TARGET_FULL_SECONDS),
         "peak_memory_mb": _target(report["peak_mb"]["chitieu_run"], TARGET_PEAK_MB),
         "incremental_large_vs_small": _target(growth, TARGET_INCREMENTAL_RATIO),
@@ -160,14 +163,20 @@ def one_more(small_home, small: int, large_home, large: int, extra: list[Path]) 
     }
 
 
-def whole_runs(report: dict, work: Path, files: list[Path]) -> list[commands.Row]:
+def whole_process_rows(work: Path, files: list[Path], repeat: int) -> list[commands.Row]:
     """The marginal cost of all files but one, and (at 10,000 files) the whole run."""
-    seconds, peak = report["seconds"]["chitieu_run"], report["peak_mb"]["chitieu_run"]
-    rows = [commands.marginal_row(work, files, seconds, peak)]
+    runs = commands.whole_runs(work, files, repeat)
+    rows = [commands.marginal_row(runs, files)]
     if len(files) >= 10_000:
         rows.append(
             commands.Row(
-                f"chitieu run, {len(files):,} files", seconds, "limit 45 s", 45.0, 1.0, peak
+                f"chitieu run, {len(files):,} files",
+                runs.all_seconds,
+                "limit 45 s",
+                45.0,
+                1.0,
+                runs.peak_mb,
+                f"median of {runs.runs}",
             )
         )
     else:
@@ -254,7 +263,7 @@ def main(
         report["peak_mb"]["bench_process"] = phases.peak_rss_mb()
         report["targets"] = targets(report)
         print_report(report)
-        rows += whole_runs(report, work_dir, files)
+        rows += whole_process_rows(work_dir, files, max(repeat, 3))
     commands.print_rows(rows, click.echo)
     report["commands"] = [{**vars(r), "ratio": r.ratio, "met": r.met} for r in rows]
     if json_out:

@@ -38,7 +38,7 @@ from reference.model import (
     processing_problem,
 )
 from warehouse.inbox import scan_inbox
-from warehouse.load import Triage, triage_arrivals, values_in_force
+from warehouse.load import Triage, tasks_in_force, triage_arrivals, values_in_force
 from workbooks.reading.reader import read_workbook, unreadable_problem
 
 
@@ -120,11 +120,12 @@ def validated_submissions(
     (``processing_error``); the rest of the batch goes on.
     """
     catalog = refresh.catalog
+    agencies = {p.agency_code for p in parsed_submissions if p.agency_code}
     with refresh.connect() as con:
-        history = values_in_force(con, {p.agency_code for p in parsed_submissions if p.agency_code})
+        history, tasks = values_in_force(con, agencies), tasks_in_force(con, agencies)
     arrivals = [arrival.received_at for arrival in inbox_files.new]
     problems, failures = _validate(
-        parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs
+        parsed_submissions, catalog, arrivals, history, refresh.paths.data_docs, tasks
     )
     _log_refused(context, "validation", [(parsed_submissions[i], e) for i, e in failures])
     submissions = inbox_files.submissions(parsed_submissions, problems)

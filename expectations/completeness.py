@@ -2,11 +2,12 @@
 
 A blank template sent as a correction would otherwise replace an agency's figures with
 nothing: ``empty_submission`` rejects a workbook with no value at all, and
-``values_removed`` warns when an accepted correction drops most of the values in force.
+``values_removed`` and ``tasks_removed`` warn when an accepted correction drops most of
+the values, or of the tasks, in force.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -97,4 +98,46 @@ def _removed_problem(removed: set, before: int, catalog: Catalog) -> Problem:
         f"Báo cáo này thay thế báo cáo đang có hiệu lực và bỏ trống {len(removed)}/{before} "
         f"số liệu đã có: {', '.join(named)}. Nếu bỏ trống là nhầm, hãy nhập lại các số liệu "
         "đó và gửi lại báo cáo.",
+    )
+
+
+def removed_task_problems(
+    parsed: Sequence[ParsedWorkbook],
+    accepted: Sequence[bool],
+    in_force: Mapping[tuple[str, str], int] | None,
+) -> list[tuple[int, Problem]]:
+    """``tasks_removed`` for an accepted file that drops over half of the tasks in force
+    (a correction sent without its task sheet drops them all).
+
+    Counted, not matched by name: clerks reword a task between versions. What is in force
+    is replaced by accepted files earlier in the batch, as for ``values_removed``.
+    """
+    counts = dict(in_force or {})
+    problems = []
+    for index, (workbook, ok) in enumerate(zip(parsed, accepted, strict=True)):
+        if not (ok and workbook.agency_code and workbook.period_code):
+            continue
+        identity = (workbook.agency_code, workbook.period_code)
+        before, now = counts.get(identity, 0), len(workbook.tasks)
+        if before and before - now > MAX_REMOVED_SHARE * before:
+            problems.append((index, _removed_tasks_problem(before, now)))
+        counts[identity] = now
+    return problems
+
+
+def _removed_tasks_problem(before: int, now: int) -> Problem:
+    if now == 0:
+        what = (
+            f"không có nhiệm vụ nào, nên {before} nhiệm vụ đã báo cáo sẽ không còn được tính. "
+            "Nếu thiếu trang nhiệm vụ là nhầm, hãy thêm lại trang nhiệm vụ"
+        )
+    else:
+        what = (
+            f"chỉ còn {now}/{before} nhiệm vụ đã báo cáo. Nếu bỏ bớt nhiệm vụ là nhầm, hãy "
+            "nhập lại các nhiệm vụ đó"
+        )
+    return Problem(
+        WARNING,
+        "tasks_removed",
+        f"Báo cáo này thay thế báo cáo đang có hiệu lực nhưng {what} và gửi lại báo cáo.",
     )

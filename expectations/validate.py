@@ -7,7 +7,7 @@ the batch is validated at once and failures go back to their files and cells thr
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -17,7 +17,7 @@ import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
 
 from expectations import data_docs
-from expectations.completeness import empty_problem, removed_problems
+from expectations.completeness import empty_problem, removed_problems, removed_task_problems
 from expectations.frames import long_frame, rule_frame
 from expectations.messages import rule_message, value_message
 from expectations.suites import PARSE_RULE, rule_suite, value_suite
@@ -319,12 +319,14 @@ def validate_batch(
     received_at: Sequence[datetime | None] | None = None,
     history: pd.DataFrame | None = None,
     docs_dir: Path | None = None,
+    tasks_in_force: Mapping[tuple[str, str], int] | None = None,
 ) -> list[list[Problem]]:
     """Every problem of every file: what reading found, what the suites found, then warnings.
 
     ``received_at`` (per file) enables ``late_submission``; ``history`` (values in force,
-    columns of ``warnings.HISTORY_COLUMNS``) enables ``outlier``; ``docs_dir`` keeps the
-    suites' results for the HTML validation report (``write_docs``).
+    columns of ``warnings.HISTORY_COLUMNS``) enables ``outlier`` and ``values_removed``;
+    ``tasks_in_force`` (count per agency and period) ``tasks_removed``; ``docs_dir`` keeps
+    the suites' results for the HTML validation report (``write_docs``).
     """
     problems = [list(workbook.problems) for workbook in parsed]
     for workbook, own in zip(parsed, problems, strict=True):
@@ -361,6 +363,8 @@ def validate_batch(
             problems[file_index].append(problem)
     for file_index, problem in removed_problems(parsed, accepted, history, catalog):
         problems[file_index].append(problem)
+    for file_index, problem in removed_task_problems(parsed, accepted, tasks_in_force):
+        problems[file_index].append(problem)
     return problems
 
 
@@ -384,6 +388,7 @@ def validate_isolated(
     received_at: Sequence[datetime | None],
     history: pd.DataFrame | None = None,
     docs_dir: Path | None = None,
+    tasks_in_force: Mapping[tuple[str, str], int] | None = None,
 ) -> tuple[list[list[Problem]], list[tuple[int, BaseException]]]:
     """``validate_batch``, such that no file can make the batch fail.
 
@@ -404,6 +409,7 @@ def validate_isolated(
                 [received_at[i] for i in indices],
                 history,
                 docs_dir,
+                tasks_in_force,
             )
         except Exception as error:  # noqa: BLE001 - isolated below, reported per file
             if len(indices) == 1:

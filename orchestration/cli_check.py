@@ -41,7 +41,8 @@ def check(files: tuple[Path, ...], as_json: bool, today, home: str | None) -> No
         for path in files
     ]
     agencies = {workbook.agency_code for workbook in parsed if workbook.agency_code}
-    problems = validate_batch(parsed, catalog, arrivals, _history(agencies, home))
+    history, tasks = _in_force(agencies, home)
+    problems = validate_batch(parsed, catalog, arrivals, history, None, tasks)
     any_error = False
     for path, workbook, found in zip(files, parsed, problems, strict=True):
         status = verdict(found)
@@ -57,17 +58,18 @@ def check(files: tuple[Path, ...], as_json: bool, today, home: str | None) -> No
     sys.exit(1 if any_error else 0)
 
 
-def _history(agencies: set[str], home: str | None):
-    """Values in force in the warehouse, when there is one, for the outlier rule."""
+def _in_force(agencies: set[str], home: str | None):
+    """Values and task counts in force in the warehouse, when there is one, for the rules
+    that compare a file with them (outliers, values or tasks a correction drops)."""
     from warehouse.home import Home
-    from warehouse.load import values_in_force
+    from warehouse.load import tasks_in_force, values_in_force
     from warehouse.store import WarehouseMissing, connect_readonly
 
     try:
         with connect_readonly(Home.from_env(home)) as con:
-            return values_in_force(con, agencies)
+            return values_in_force(con, agencies), tasks_in_force(con, agencies)
     except WarehouseMissing:
-        return None
+        return None, None
 
 
 def _text(report: dict) -> str:

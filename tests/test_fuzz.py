@@ -77,6 +77,7 @@ RULES = {
     "empty_submission",
     "duplicate_district",
     "values_removed",
+    "tasks_removed",
     "processing_error",
 }
 HEADER = ["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Gia Viễn", "Kim Sơn"]

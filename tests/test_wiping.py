@@ -1,9 +1,11 @@
-"""A correction never silently wipes the values in force (issue 11, item 1)."""
+"""A correction never silently wipes the values or tasks in force (issue 11, item 1)."""
 
+import json
 import os
 from pathlib import Path
 
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
+from workbooks.writing.writer import TaskRow
 from tests.helpers import TODAY, invoke, sql_rows
 
 HND = "Hội Nông dân tỉnh"
@@ -109,3 +111,54 @@ def test_a_correction_keeping_most_values_does_not_warn(home):
     arrive(path, 1_562_100_000)
     assert invoke(home, "run", "--today", TODAY).exit_code == 0
     assert "values_removed" not in {i["rule"] for i in issues_of(home, "hnd_sua.xlsx")}
+
+
+HND_TASKS = [
+    TaskRow("Tuyên truyền chính sách nông thôn mới", "Đăng ký", "Hoàn thành"),
+    TaskRow("Hỗ trợ hội viên phát triển kinh tế", "Đăng ký", "Đang thực hiện"),
+    TaskRow("Chuyển giao khoa học kỹ thuật", "Đăng ký", "Hoàn thành"),
+    TaskRow("Vận động xây dựng nhà đại đoàn kết", "Đăng ký", "Chưa thực hiện"),
+]
+
+
+def hnd_tasks_in_force(home: Path) -> int:
+    return sql_rows(
+        home,
+        "select count(*) as n from fact_task join dim_agency using (agency_key) "
+        "join dim_period using (period_key) where agency_code = 'HND' and period_code = '2019S1'",
+    )[0]["n"]
+
+
+def report_with_tasks(home: Path, name: str, tasks: list[TaskRow], when: int) -> None:
+    path = make_submission(home / "inbox" / name, agency=HND, rows=hnd_rows(), tasks=tasks)
+    arrive(path, when)
+    result = invoke(home, "run", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_correction_without_its_task_sheet_is_accepted_with_a_warning(home):
+    report_with_tasks(home, "hnd.xlsx", HND_TASKS, 1_562_000_000)
+    assert hnd_tasks_in_force(home) == 4
+    report_with_tasks(home, "hnd_sua.xlsx", [], 1_562_100_000)
+    issues = [i for i in issues_of(home, "hnd_sua.xlsx") if i["rule"] == "tasks_removed"]
+    assert [(i["status"], i["severity"]) for i in issues] == [("accepted", "warning")]
+    assert "không có nhiệm vụ nào" in issues[0]["message"] and "4 nhiệm vụ" in issues[0]["message"]
+    assert hnd_tasks_in_force(home) == 0  # what the warning is about: the tasks are gone
+
+
+def test_a_correction_dropping_most_tasks_warns_and_one_keeping_them_does_not(home):
+    report_with_tasks(home, "hnd.xlsx", HND_TASKS, 1_562_000_000)
+    report_with_tasks(home, "hnd_sua.xlsx", HND_TASKS[:1], 1_562_100_000)
+    issues = [i for i in issues_of(home, "hnd_sua.xlsx") if i["rule"] == "tasks_removed"]
+    assert len(issues) == 1 and "1/4 nhiệm vụ" in issues[0]["message"]
+    report_with_tasks(home, "hnd_sua_2.xlsx", HND_TASKS[:1] + HND_TASKS[2:], 1_562_200_000)
+    assert "tasks_removed" not in {i["rule"] for i in issues_of(home, "hnd_sua_2.xlsx")}
+    assert hnd_tasks_in_force(home) == 3
+
+
+def test_check_warns_of_the_tasks_a_correction_would_drop(home, tmp_path):
+    report_with_tasks(home, "hnd.xlsx", HND_TASKS, 1_562_000_000)
+    path = make_submission(tmp_path / "hnd_sua.xlsx", agency=HND, rows=hnd_rows(), tasks=[])
+    result = invoke(home, "check", str(path), "--json", "--today", TODAY)
+    rules = [issue["rule"] for issue in json.loads(result.output)["issues"]]
+    assert result.exit_code == 0 and "tasks_removed" in rules

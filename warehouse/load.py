@@ -295,3 +295,11 @@ def values_in_force(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -> 
     size of the warehouse.
     """
     return con.execute(read_sql("values_in_force.sql"), [sorted(set(agencies))]).df()
+
+
+def tasks_in_force(
+    con: duckdb.DuckDBPyConnection, agencies: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    """How many tasks are in force per (agency, period) of these agencies."""
+    found = con.execute(read_sql("tasks_in_force.sql"), [sorted(set(agencies))]).fetchall()
+    return {(agency, period): count for agency, period, count in found}

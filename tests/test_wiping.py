@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 from tests.factories import GIA_VIEN, KIM_SON, indicator_row, make_submission
-from workbooks.writing.writer import TaskRow
 from tests.helpers import TODAY, invoke, sql_rows
+from workbooks.writing.writer import TaskRow
 
 HND = "Hội Nông dân tỉnh"
 HND_CODES = (

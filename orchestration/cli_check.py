@@ -42,7 +42,7 @@ def check(files: tuple[Path, ...], as_json: bool, today, home: str | None) -> No
     ]
     agencies = {workbook.agency_code for workbook in parsed if workbook.agency_code}
     history, tasks = _in_force(agencies, home)
-    problems = validate_batch(parsed, catalog, arrivals, history, None, tasks)
+    problems = validate_batch(parsed, catalog, arrivals, history, tasks_in_force=tasks)
     any_error = False
     for path, workbook, found in zip(files, parsed, problems, strict=True):
         status = verdict(found)

@@ -33,12 +33,14 @@ def arrive(path: Path, when: int) -> Path:
     return path
 
 
+def hnd_rows_in_force(home: Path, relation: str) -> int:
+    """HND's 2019S1 rows in ``relation``, a table or view with agency and period codes."""
+    where = "where agency_code = 'HND' and period_code = '2019S1'"
+    return sql_rows(home, f"select count(*) as n from {relation} {where}")[0]["n"]
+
+
 def hnd_in_force(home: Path) -> int:
-    return sql_rows(
-        home,
-        "select count(*) as n from indicator_values where agency_code = 'HND' "
-        "and period_code = '2019S1'",
-    )[0]["n"]
+    return hnd_rows_in_force(home, "indicator_values")
 
 
 def issues_of(home: Path, file_name: str) -> list[dict]:
@@ -122,11 +124,8 @@ HND_TASKS = [
 
 
 def hnd_tasks_in_force(home: Path) -> int:
-    return sql_rows(
-        home,
-        "select count(*) as n from fact_task join dim_agency using (agency_key) "
-        "join dim_period using (period_key) where agency_code = 'HND' and period_code = '2019S1'",
-    )[0]["n"]
+    tasks = "fact_task join dim_agency using (agency_key) join dim_period using (period_key)"
+    return hnd_rows_in_force(home, tasks)
 
 
 def report_with_tasks(home: Path, name: str, tasks: list[TaskRow], when: int) -> None:

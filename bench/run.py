@@ -125,8 +125,11 @@ def measure_stages(report: dict, root: Path, catalog) -> None:
     target.unlink()
 
 
-def measure_refreshes(report: dict, work: Path, files: list[Path], extra: list[Path], small: int):
-    """The real job end to end, one more file at two sizes, queries, and `chitieu run`."""
+def measure_refreshes(
+    report: dict, work: Path, files: list[Path], extra: list[Path], small: int, repeat: int
+) -> commands.WholeRuns:
+    """The real job end to end, one more file at two sizes, queries, and `chitieu run`
+    (medians of ``repeat``, beside `run` of the first file alone)."""
     seconds = report["seconds"]
     seconds["import_dagster"] = phases.timed(__import__, "orchestration.definitions").seconds
     large = phases.fresh_home(work / "home-large", files)
@@ -141,8 +144,9 @@ def measure_refreshes(report: dict, work: Path, files: list[Path], extra: list[P
     home = phases.fresh_home(work / "home-small", files[:small])
     phases.refresh(home, TODAY)
     report["incremental"] = one_more(home, small, large, len(files), extra)
-    cli = phases.fresh_home(work / "home-cli", files)
-    seconds["chitieu_run"], report["peak_mb"]["chitieu_run"] = phases.chitieu_run(cli, TODAY)
+    runs = commands.whole_runs(work, files, repeat)
+    seconds["chitieu_run"], report["peak_mb"]["chitieu_run"] = runs.all_seconds, runs.peak_mb
+    return runs
 
 
 def one_more(small_home, small: int, large_home, large: int, extra: list[Path]) -> dict:
@@ -163,9 +167,8 @@ def one_more(small_home, small: int, large_home, large: int, extra: list[Path]) 
     }
 
 
-def whole_process_rows(work: Path, files: list[Path], repeat: int) -> list[commands.Row]:
+def whole_process_rows(runs: commands.WholeRuns, files: list[Path]) -> list[commands.Row]:
     """The marginal cost of all files but one, and (at 10,000 files) the whole run."""
-    runs = commands.whole_runs(work, files, repeat)
     rows = [commands.marginal_row(runs, files)]
     if len(files) >= 10_000:
         rows.append(
@@ -259,11 +262,11 @@ def main(
     if not commands_only:
         measure_stages(report, inbox.parent, load_catalog())
         gc.collect()
-        measure_refreshes(report, work_dir, files, extra, small)
+        runs = measure_refreshes(report, work_dir, files, extra, small, max(repeat, 3))
         report["peak_mb"]["bench_process"] = phases.peak_rss_mb()
         report["targets"] = targets(report)
         print_report(report)
-        rows += whole_process_rows(work_dir, files, max(repeat, 3))
+        rows += whole_process_rows(runs, files)
     commands.print_rows(rows, click.echo)
     report["commands"] = [{**vars(r), "ratio": r.ratio, "met": r.met} for r in rows]
     if json_out:

@@ -7,7 +7,7 @@ the values, or of the tasks, in force.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -71,16 +71,23 @@ def removed_problems(
         ):
             in_force[(agency, period)].add((district, code))
     problems = []
-    for index, (workbook, ok) in enumerate(zip(parsed, accepted, strict=True)):
-        if not (ok and workbook.agency_code and workbook.period_code):
-            continue
-        identity = (workbook.agency_code, workbook.period_code)
+    for index, workbook, identity in _accepted_identities(parsed, accepted):
         new = _cells(workbook)
         removed = in_force[identity] - new
         if in_force[identity] and len(removed) > MAX_REMOVED_SHARE * len(in_force[identity]):
             problems.append((index, _removed_problem(removed, len(in_force[identity]), catalog)))
         in_force[identity] = new
     return problems
+
+
+def _accepted_identities(
+    parsed: Sequence[ParsedWorkbook], accepted: Sequence[bool]
+) -> Iterator[tuple[int, ParsedWorkbook, tuple[str, str]]]:
+    """(index, workbook, (agency, period)) of each accepted file that names both, in
+    batch order: the files that replace what is in force."""
+    for index, (workbook, ok) in enumerate(zip(parsed, accepted, strict=True)):
+        if ok and workbook.agency_code and workbook.period_code:
+            yield index, workbook, (workbook.agency_code, workbook.period_code)
 
 
 def _removed_problem(removed: set, before: int, catalog: Catalog) -> Problem:
@@ -114,10 +121,7 @@ def removed_task_problems(
     """
     counts = dict(in_force or {})
     problems = []
-    for index, (workbook, ok) in enumerate(zip(parsed, accepted, strict=True)):
-        if not (ok and workbook.agency_code and workbook.period_code):
-            continue
-        identity = (workbook.agency_code, workbook.period_code)
+    for index, workbook, identity in _accepted_identities(parsed, accepted):
         before, now = counts.get(identity, 0), len(workbook.tasks)
         if before and before - now > MAX_REMOVED_SHARE * before:
             problems.append((index, _removed_tasks_problem(before, now)))

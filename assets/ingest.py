@@ -252,20 +252,23 @@ def _problem_check(
     )
 
 
-# What the steps after validation import (openpyxl among them: 0.4 s); see _validate.
-LATER_STEPS_IMPORT = ("workbooks.writing.feedback", "alerts")
+# What the steps after validation import (openpyxl among them: 0.4 s; pandas, for the
+# load: 0.2 s); see _validate.
+LATER_STEPS_IMPORT = ("workbooks.writing.feedback", "alerts", "pandas")
 
 
 def _validate(parsed: list, *args) -> tuple[list, list]:
     """Validate the batch; Great Expectations is imported only when there is a batch.
 
-    While a worker validates, this process would wait idle: it imports what the next
-    steps need meanwhile.
+    While a worker validates, this process would wait idle: once the batch is sent (an
+    import beside the sending would slow it, holding the GIL), it imports what the next
+    steps need.
     """
     if not parsed:
         return [], []
-    with _importing_meanwhile(*(LATER_STEPS_IMPORT if ahead.running() else ())):
-        return ahead.call("validate_isolated", parsed, *args)
+    return ahead.call(
+        "validate_isolated", parsed, *args, meanwhile=lambda: _import_quietly(*LATER_STEPS_IMPORT)
+    )
 
 
 def _verify(parsed: list, catalog) -> tuple[bool, list[str], list]:

@@ -20,7 +20,7 @@ import os
 import pickle
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
@@ -88,9 +88,10 @@ def running() -> bool:
     return _worker is not None and _worker.connection is not None
 
 
-def call(name: str, *args):
-    """``expectations.validate.<name>(*args)``, in the worker if there is one."""
-    return _call(name, args, values_only=False)
+def call(name: str, *args, meanwhile: Callable[[], object] | None = None):
+    """``expectations.validate.<name>(*args)``, in the worker if there is one; then this
+    process runs ``meanwhile`` once the arguments are sent, while the worker works."""
+    return _call(name, args, values_only=False, meanwhile=meanwhile)
 
 
 def call_on_values(name: str, *args):
@@ -100,10 +101,11 @@ def call_on_values(name: str, *args):
     return _call(name, args, values_only=True)
 
 
-def _call(name: str, args: tuple, values_only: bool):
+def _call(name: str, args: tuple, values_only: bool, meanwhile: Callable[[], object] | None = None):
     if _worker is not None and _worker.connection is not None:
         try:
-            return _ask(_worker.connection, name, _wire(_worker, args, values_only))
+            wired = _wire(_worker, args, values_only)
+            return _ask(_worker.connection, name, wired, meanwhile)
         except _NoAnswer as why:
             log.warning("validation worker gave no answer (%s); validating in-process", why)
             wait()
@@ -163,9 +165,12 @@ class _NoAnswer(Exception):
     """The worker cannot be used; the call is made in this process instead."""
 
 
-def _ask(connection: Connection, name: str, args: tuple):
+def _ask(
+    connection: Connection, name: str, args: tuple, meanwhile: Callable[[], object] | None = None
+):
     try:
         connection.send((name, args))
+        _run_meanwhile(meanwhile)
         outcome, value = pickle.loads(connection.recv_bytes())
     except (EOFError, OSError, pickle.PicklingError) as error:
         raise _NoAnswer(repr(error)) from error
@@ -176,6 +181,16 @@ def _ask(connection: Connection, name: str, args: tuple):
     if outcome == "raised":
         raise value
     return value
+
+
+def _run_meanwhile(meanwhile: Callable[[], object] | None) -> None:
+    """The caller's own work while the worker answers: its failure is not the worker's."""
+    if meanwhile is None:
+        return
+    try:
+        meanwhile()
+    except Exception as error:  # noqa: BLE001 - the answer is still read
+        log.warning("work beside the validation worker failed: %r", error)
 
 
 def _start() -> None:

@@ -9,10 +9,8 @@ the values, or of the tasks, in force.
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 
-import pandas as pd
-
 from reference import Catalog
-from reference.model import ERROR, WARNING, ParsedWorkbook, Problem, ValueCell
+from reference.model import ERROR, WARNING, ParsedWorkbook, Problem, ValueCell, ValueInForce
 
 MAX_REMOVED_SHARE = 0.5  # a correction removing more than this share of values warns
 MAX_NAMED = 10  # indicators named in the message; the rest are counted
@@ -55,7 +53,7 @@ def _cells(workbook: ParsedWorkbook) -> set[tuple[str | None, str]]:
 def removed_problems(
     parsed: Sequence[ParsedWorkbook],
     accepted: Sequence[bool],
-    history: pd.DataFrame | None,
+    history: Sequence[ValueInForce] | None,
     catalog: Catalog,
 ) -> list[tuple[int, Problem]]:
     """``values_removed`` for an accepted file that drops over half of the values in force.
@@ -64,12 +62,8 @@ def removed_problems(
     files earlier in the batch, so one batch and several refreshes warn alike.
     """
     in_force: dict[tuple, set] = defaultdict(set)
-    if history is not None and not history.empty:
-        columns = ("agency_code", "period_code", "district_code", "indicator_code")
-        for agency, period, district, code in zip(
-            *(history[c].tolist() for c in columns), strict=True
-        ):
-            in_force[(agency, period)].add((district, code))
+    for agency, district, code, period, _ in history or ():
+        in_force[(agency, period)].add((district, code))
     problems = []
     for index, workbook, identity in _accepted_identities(parsed, accepted):
         new = _cells(workbook)

@@ -23,7 +23,7 @@ from expectations.messages import rule_message, value_message
 from expectations.suites import PARSE_RULE, rule_suite, value_suite
 from expectations.warning_rules import late_problem, missing_indicator_problems, outlier_problems
 from reference import Catalog
-from reference.model import ERROR, ParsedWorkbook, Problem, processing_problem
+from reference.model import ERROR, ParsedWorkbook, Problem, ValueInForce, processing_problem
 from reference.periods import parse_period
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -317,16 +317,17 @@ def validate_batch(
     parsed: Sequence[ParsedWorkbook],
     catalog: Catalog,
     received_at: Sequence[datetime | None] | None = None,
-    history: pd.DataFrame | None = None,
+    history: Sequence[ValueInForce] | None = None,
     docs_dir: Path | None = None,
     tasks_in_force: Mapping[tuple[str, str], int] | None = None,
 ) -> list[list[Problem]]:
     """Every problem of every file: what reading found, what the suites found, then warnings.
 
-    ``received_at`` (per file) enables ``late_submission``; ``history`` (values in force,
-    columns of ``warnings.HISTORY_COLUMNS``) enables ``outlier`` and ``values_removed``;
-    ``tasks_in_force`` (count per agency and period) ``tasks_removed``; ``docs_dir`` keeps
-    the suites' results for the HTML validation report (``write_docs``).
+    ``received_at`` (per file) enables ``late_submission``; ``history`` (the values in
+    force of the batch's agencies, ``warehouse.load.values_in_force``) enables ``outlier``
+    and ``values_removed``; ``tasks_in_force`` (count per agency and period)
+    ``tasks_removed``; ``docs_dir`` keeps the suites' results for the HTML validation
+    report (``write_docs``).
     """
     problems = [list(workbook.problems) for workbook in parsed]
     for workbook, own in zip(parsed, problems, strict=True):
@@ -386,7 +387,7 @@ def validate_isolated(
     parsed: Sequence[ParsedWorkbook],
     catalog: Catalog,
     received_at: Sequence[datetime | None],
-    history: pd.DataFrame | None = None,
+    history: Sequence[ValueInForce] | None = None,
     docs_dir: Path | None = None,
     tasks_in_force: Mapping[tuple[str, str], int] | None = None,
 ) -> tuple[list[list[Problem]], list[tuple[int, BaseException]]]:

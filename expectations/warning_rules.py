@@ -21,7 +21,7 @@ import pandas as pd
 
 from expectations.completeness import is_empty, is_filled
 from reference import Catalog
-from reference.model import WARNING, ParsedWorkbook, Problem, ValueCell
+from reference.model import WARNING, ParsedWorkbook, Problem, ValueCell, ValueInForce
 from reference.periods import Period, parse_period
 from reference.text import vn_number
 
@@ -30,7 +30,6 @@ MAD_SCALE = 0.6745  # makes the MAD consistent with the standard deviation
 SORT_DEVIATIONS_UP_TO = 48  # histories this short: sorting is faster than selecting (bench)
 MEAN_AD_SCALE = 1.253314  # the same for the mean absolute deviation (fallback when MAD = 0)
 FLAT_HISTORY_JUMP = 2.0  # identical history: flag a change above this many times the level
-HISTORY_COLUMNS = ["agency_code", "district_code", "indicator_code", "period_code", "value"]
 
 
 def late_problem(
@@ -169,7 +168,7 @@ def outlier_problems(
     frame: pd.DataFrame,
     parsed: Sequence[ParsedWorkbook],
     accepted: Sequence[bool],
-    history: pd.DataFrame | None,
+    history: Sequence[ValueInForce] | None,
     catalog: Catalog,
 ) -> list[tuple[int, Problem]]:
     """``outlier`` for values far from the same agency × district × indicator's past.
@@ -377,17 +376,14 @@ def _merged_past(
     return [v for start, v in summed.items() if start < period.start_date]
 
 
-def _history_index(history: pd.DataFrame | None) -> dict:
+def _history_index(history: Sequence[ValueInForce] | None) -> dict:
     """(agency, district, indicator, period type) -> {period start: value}."""
     known: dict = defaultdict(dict)
-    if history is None or history.empty:
-        return known
-    periods = {code: parse_period(code) for code in history["period_code"].unique()}
-    columns = ("agency_code", "district_code", "indicator_code", "period_code", "value")
-    for agency, district, code, period_code, value in zip(
-        *(history[c].tolist() for c in columns), strict=True
-    ):
-        period = periods[period_code]
+    periods: dict[str, Period] = {}
+    for agency, district, code, period_code, value in history or ():
+        period = periods.get(period_code) or periods.setdefault(
+            period_code, parse_period(period_code)
+        )
         known[(agency, district, code, period.period_type)][period.start_date] = float(value)
     return known
 

@@ -62,6 +62,12 @@ class TaskItem(NamedTuple):
     note: str | None
 
 
+# A value in force in the warehouse, as the rules that compare a file with the past read
+# it: (agency_code, district_code, indicator_code, period_code, value). Plain tuples, not
+# a frame: the run's process fetches them without importing pandas, and they cross to the
+# validation worker as cheaply as a frame would.
+ValueInForce = tuple[str, str, str, str, float]
+
 # The columns of a problem as the warehouse (dq_issue) and `chitieu check --json` show it.
 ISSUE_FIELDS = ("severity", "rule", "sheet", "cell", "indicator_code", "district_code", "message")
 

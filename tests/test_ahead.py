@@ -56,6 +56,24 @@ def test_the_worker_validates_as_this_process_does(batch, monkeypatch):
     assert "negative_value" in rules_of(problems)[1]
 
 
+def test_the_run_works_meanwhile_and_a_failure_there_is_not_the_workers(batch, caplog, monkeypatch):
+    """``meanwhile`` runs in this process once the batch is sent, before the answer is
+    read; if it raises, the worker's answer is still the one returned."""
+    expected, _ = expectations.validate.validate_isolated(*batch)
+    ran = []
+
+    def meanwhile():
+        ran.append(ahead.running())
+        raise RuntimeError("an import failed")
+
+    with ahead.validation_ahead(2), caplog.at_level(logging.WARNING, "expectations.ahead"):
+        monkeypatch.setattr(expectations.validate, "validate_isolated", not_here)
+        problems, _ = ahead.call("validate_isolated", *batch, meanwhile=meanwhile)
+    assert ran == [True]
+    assert problems == expected
+    assert "an import failed" in caplog.text and "validating in-process" not in caplog.text
+
+
 def test_the_worker_writes_the_data_docs_after_it_answered(batch, tmp_path, monkeypatch):
     docs = tmp_path / "docs"
     with ahead.validation_ahead(2):
@@ -153,9 +171,9 @@ def wired_through(monkeypatch) -> list[tuple]:
     sent: list[tuple] = []
     real = ahead._ask
 
-    def recording(connection, name, args):
+    def recording(connection, name, args, meanwhile=None):
         sent.append(args)
-        return real(connection, name, args)
+        return real(connection, name, args, meanwhile)
 
     monkeypatch.setattr(ahead, "_ask", recording)
     return sent

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from expectations import warning_rules
 from expectations.warning_rules import (
-    HISTORY_COLUMNS,
     SORT_DEVIATIONS_UP_TO,
     is_outlier,
     outlier_problems,
@@ -285,13 +284,10 @@ def test_outliers_judge_each_cell_against_exactly_its_earlier_periods(files, in_
     warehouse holds in force: each cell is judged against the values in force for earlier
     periods, whatever the order kept."""
     catalog = load_catalog()
-    history = pd.DataFrame(
-        [
-            ("CA", district, code, period, value)
-            for (period, district, code), value in in_force.items()
-        ],
-        columns=HISTORY_COLUMNS,
-    )
+    history = [
+        ("CA", district, code, period, value)
+        for (period, district, code), value in in_force.items()
+    ]
     parsed, frame = _batch([("CA", period, values) for period, values, _ in files])
     accepted = [ok for _, _, ok in files]
     found = {(i, p.cell) for i, p in outlier_problems(frame, parsed, accepted, history, catalog)}
@@ -349,13 +345,10 @@ def test_a_batch_judged_in_two_processes_gets_the_outliers_of_one(files, in_forc
     """The halves by agency, one judged in a forked process, give the very problems, in
     the very order, of judging the batch in one go."""
     catalog = load_catalog()
-    history = pd.DataFrame(
-        [
-            (agency, district, "TT_HOI_NGHI", period, value)
-            for (agency, period, district), value in in_force.items()
-        ],
-        columns=HISTORY_COLUMNS,
-    )
+    history = [
+        (agency, district, "TT_HOI_NGHI", period, value)
+        for (agency, period, district), value in in_force.items()
+    ]
     parsed, frame = _batch([(agency, period, values) for agency, period, values, _ in files])
     accepted = [ok for *_, ok in files]
     in_one = outlier_problems(frame, parsed, accepted, history, catalog)

@@ -23,6 +23,7 @@ from reference.model import (
     Problem,
     Submission,
     TaskItem,
+    ValueInForce,
     processing_problem,
 )
 from warehouse.store import insert_frame, read_sql
@@ -288,13 +289,13 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
 
 
-def values_in_force(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -> pd.DataFrame:
+def values_in_force(con: duckdb.DuckDBPyConnection, agencies: Iterable[str]) -> list[ValueInForce]:
     """The values in force of these agencies, with district, indicator and period codes.
 
     Only the batch's agencies are fetched, so the cost follows the new files, not the
     size of the warehouse.
     """
-    return con.execute(read_sql("values_in_force.sql"), [sorted(set(agencies))]).df()
+    return con.execute(read_sql("values_in_force.sql"), [sorted(set(agencies))]).fetchall()
 
 
 def tasks_in_force(

@@ -21,18 +21,28 @@ def warehouse_facts(
 ) -> Output[list[Submission]]:
     """The record, problems, history and facts in force, written to this run's copy.
 
-    A file whose feedback could not be written, or whose rows cannot be loaded, is
+    Loaded while the feedback workbooks are written; the load commits once they are. A
+    file whose feedback could not be written, or whose rows cannot be loaded, is
     rejected alone (``processing_error``); the output is every submission as recorded.
     """
     home = refresh.paths
-    submissions = feedback_workbooks.apply(validated_submissions)
+    submissions = validated_submissions
     paths = [
         str(home.archive / s.arrival.archive_name) if s.arrival.archive_name else None
         for s in submissions
     ]
+
+    def feedback_failed() -> bool:
+        return feedback_workbooks.reject_unwritten(submissions)
+
     with refresh.connect() as con:
-        ids, refused = load_isolated(con, refresh.catalog, submissions, paths, context.run_id)
+        ids, refused = load_isolated(
+            con, refresh.catalog, submissions, paths, context.run_id, feedback_failed
+        )
         facts = facts_in_force(con)
+    for key, reason in feedback_workbooks.failed.items():
+        name = feedback_workbooks.file_names[key]
+        context.log.error(f"{name}: rejected, its feedback workbook failed: {reason}")
     for index, error in refused:
         name = submissions[index].arrival.file_name
         context.log.error(f"{name}: rejected, loading failed on it: {error!r}")
@@ -43,6 +53,8 @@ def warehouse_facts(
             "submissions_recorded": len(ids),
             "fact_rows_in_force": int(facts),
             "refused_while_loading": len(refused),
+            "feedback_workbooks": len(feedback_workbooks.written),
+            "feedback_failed": len(feedback_workbooks.failed),
             "periods_touched": ", ".join(sorted(periods)) or "-",
         },
     )

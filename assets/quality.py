@@ -6,7 +6,7 @@ rerun only rewrites the same. Alerts are sent after publishing, and retried by e
 later refresh until delivered.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from dagster import (
@@ -34,33 +34,60 @@ def feedback_path(home: Home, submission: Submission):
     return home.feedback / f"{name.rsplit('.', 1)[0]}.xlsx"
 
 
-@dataclass
 class Feedback:
-    """The feedback workbooks written (file key -> path), and the files it failed for."""
+    """The feedback workbooks of a refresh's submissions, written in the background from
+    the feedback_workbooks step on: by file key, the path written or why it failed."""
 
-    written: dict[str, str] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)  # file key -> the error
+    def __init__(self, jobs: "dict[str, FeedbackJob]") -> None:
+        from workbooks.writing.feedback import FeedbackBatch  # openpyxl: only when needed
 
-    def apply(self, submissions: list[Submission]) -> list[Submission]:
-        """Reject the files whose feedback could not be written (``processing_error``)."""
+        self.file_names = {key: job.file_name for key, job in jobs.items()}
+        self._batch = FeedbackBatch(list(jobs.values()))
+        self._settled: tuple[dict[str, str], dict[str, str]] | None = None
+
+    def _settle(self) -> tuple[dict[str, str], dict[str, str]]:
+        if self._settled is None:
+            written, failed = {}, {}
+            for key, (path, error) in zip(self.file_names, self._batch.outcomes(), strict=True):
+                if path is None:
+                    failed[key] = str(error)
+                else:
+                    written[key] = str(path)
+            self._settled = written, failed
+        return self._settled
+
+    @property
+    def written(self) -> dict[str, str]:
+        """File key -> the feedback workbook written (waits until all are written)."""
+        return self._settle()[0]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """File key -> why its feedback workbook could not be written (waits, too)."""
+        return self._settle()[1]
+
+    def reject_unwritten(self, submissions: list[Submission]) -> bool:
+        """Reject (``processing_error``) the submissions whose feedback could not be
+        written, so that none is loaded without its agency being told; whether any was."""
+        rejected = False
         for submission in submissions:
             error = self.failed.get(submission.arrival.key)
             if error is not None:
                 problem = processing_problem("ghi phiếu phản hồi cho", error)
                 submission.problems.append(problem)
-        return submissions
+                rejected = True
+        return rejected
 
 
 @asset(group_name="quality")
 def feedback_workbooks(
-    context: AssetExecutionContext,
-    refresh: RefreshResource,
-    validated_submissions: list[Submission],
+    refresh: RefreshResource, validated_submissions: list[Submission]
 ) -> Output[Feedback]:
     """For every submission with problems, its workbook with the bad cells marked.
 
-    Runs before the load, so that a file whose feedback cannot be written is rejected
-    (by ``warehouse_facts``) rather than loaded without the agency being told.
+    Written in the background while the warehouse is loaded; the load waits for them
+    before it commits, and rejects a file whose feedback could not be written rather
+    than load it without the agency being told (``warehouse_facts``).
     """
     from workbooks.writing.feedback import FeedbackJob  # openpyxl: only when feedback is written
 
@@ -83,32 +110,7 @@ def feedback_workbooks(
             agency.name if agency else None,
             parse_period(parsed.period_code).label_vi if parsed.period_code else None,
         )
-    feedback = _write_isolated(jobs)
-    for key, error in feedback.failed.items():
-        context.log.error(f"{jobs[key].file_name}: feedback workbook failed: {error}")
-    return Output(
-        feedback,
-        metadata={"feedback_workbooks": len(feedback.written), "failed": len(feedback.failed)},
-    )
-
-
-def _write_isolated(jobs: "dict[str, FeedbackJob]") -> Feedback:
-    """All jobs at once; if that raises, one by one, so one file's failure is its own."""
-    from workbooks.writing.feedback import write_feedback_batch
-
-    try:
-        paths = write_feedback_batch(list(jobs.values()))
-        return Feedback({key: str(path) for key, path in zip(jobs, paths, strict=True)})
-    except Exception:  # noqa: BLE001 - retried one by one below
-        pass
-    feedback = Feedback()
-    for key, job in jobs.items():
-        try:
-            [path] = write_feedback_batch([job])
-            feedback.written[key] = str(path)
-        except Exception as error:  # noqa: BLE001 - this file is rejected for it
-            feedback.failed[key] = f"{type(error).__name__}: {error}"
-    return feedback
+    return Output(Feedback(jobs), metadata={"feedback_workbooks": len(jobs)})
 
 
 # In the publish group: it follows the load (warehouse), so in "quality" beside the

@@ -132,16 +132,19 @@ STAGES = {
     ),
     "feedback": (
         workbooks.writing.feedback,  # assets.quality imports it when it writes
-        "write_feedback_batch",
-        lambda jobs, *a, **k: jobs,
+        "_write_job",
+        lambda job: [job],
         "processing_error",
     ),
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage", list(STAGES))
+@pytest.mark.parametrize("stage", [*STAGES, "feedback, in worker processes"])
 def test_a_failure_in_any_stage_rejects_only_that_file(home, monkeypatch, stage):
+    if stage == "feedback, in worker processes":  # written beside the load, which waits
+        monkeypatch.setattr(workbooks.writing.feedback, "PARALLEL_FROM", 1)
+        stage = "feedback"
     module, name, items_of, rule = STAGES[stage]
     inbox = home / "inbox"
     make_submission(inbox / "a_ca.xlsx", agency="CA")

@@ -7,7 +7,7 @@ import this module, and a run that finds nothing new should not pay for pandas.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -236,15 +236,37 @@ def load_isolated(
     submissions: Sequence[Submission],
     archive_paths: Sequence[str | None],
     run_id: str,
+    rejects_more: Callable[[], bool] | None = None,
 ) -> tuple[list[int], list[tuple[int, BaseException]]]:
     """``load_batch`` in one transaction, such that no file can make the load fail.
 
     If it raises, trial loads (each rolled back) halve the batch until the submissions
     that fail alone are found; they get ``processing_error`` (so only their record and
-    problems are written), and the batch is loaded again. Returns (ids, refused).
+    problems are written), and the batch is loaded again. ``rejects_more``, called once
+    the batch is loaded and before it is committed, gives problems to submissions that
+    must be rejected after all (work done meanwhile failed for them) and says whether
+    it did; the batch is then loaded again. Returns (ids, refused).
     """
+    ids, refused = _load_uncommitted(con, catalog, submissions, archive_paths, run_id)
+    if rejects_more is not None and rejects_more():
+        _rollback(con)
+        ids, again = _load_uncommitted(con, catalog, submissions, archive_paths, run_id)
+        refused += again
+    con.execute("COMMIT")
+    return ids, refused
+
+
+def _load_uncommitted(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    submissions: Sequence[Submission],
+    archive_paths: Sequence[str | None],
+    run_id: str,
+) -> tuple[list[int], list[tuple[int, BaseException]]]:
+    """``load_isolated`` up to its commit: the batch loaded in a transaction left open."""
     try:
-        return _load_in_transaction(con, catalog, submissions, archive_paths, run_id), []
+        ids = _load_in_transaction(con, catalog, submissions, archive_paths, run_id, commit=False)
+        return ids, []
     except Exception:  # noqa: BLE001 - isolated below
         _rollback(con)
     refused: list[tuple[int, BaseException]] = []
@@ -273,7 +295,8 @@ def load_isolated(
     isolate(list(range(len(submissions))))
     for index, error in refused:
         submissions[index].problems.append(processing_problem("nạp số liệu của", error))
-    return _load_in_transaction(con, catalog, submissions, archive_paths, run_id), refused
+    ids = _load_in_transaction(con, catalog, submissions, archive_paths, run_id, commit=False)
+    return ids, refused
 
 
 def _load_in_transaction(con, catalog, submissions, archive_paths, run_id, commit=True):

@@ -203,17 +203,50 @@ def _write_job(job: FeedbackJob) -> Path:
     )
 
 
-def write_feedback_batch(jobs: Sequence[FeedbackJob], workers: int | None = None) -> list[Path]:
-    """Write many feedback workbooks, on every core when there are many.
+# What became of one job: the workbook written, or why it could not be.
+Outcome = tuple[Path, None] | tuple[None, str]
 
-    openpyxl spends ~20 ms per workbook in pure Python, so a large batch (thousands of
-    late revisions) is split over processes; each job touches only its own files.
+
+def _write_one(job: FeedbackJob) -> Outcome:
+    """``_write_job``, where a failure is this job's outcome, not the batch's."""
+    try:
+        return _write_job(job), None
+    except Exception as error:  # noqa: BLE001 - this one file's feedback failed
+        return None, f"{type(error).__name__}: {error}"
+
+
+class FeedbackBatch:
+    """Feedback workbooks being written while the caller goes on; ``outcomes`` waits.
+
+    A large batch (thousands of late revisions, ~5 ms each) is written on every core by
+    processes forked at once, so the caller can load the warehouse meanwhile; a small one
+    is written before the constructor returns. Each job touches only its own files.
     """
-    workers = workers or os.cpu_count() or 1
-    if len(jobs) < PARALLEL_FROM or workers == 1:
-        return [_write_job(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(_write_job, jobs, chunksize=16))
+
+    def __init__(self, jobs: Sequence[FeedbackJob], workers: int | None = None) -> None:
+        self._jobs = list(jobs)
+        self._pool: ProcessPoolExecutor | None = None
+        self._outcomes: list[Outcome] | None = None
+        workers = workers or os.cpu_count() or 1
+        if len(self._jobs) < PARALLEL_FROM or workers == 1:
+            self._outcomes = [_write_one(job) for job in self._jobs]
+            return
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+        self._pending = self._pool.map(_write_one, self._jobs, chunksize=16)
+
+    def outcomes(self) -> list[Outcome]:
+        """Each job's outcome, in order, once all are written. If a worker process died,
+        the jobs are written again here, one by one (a rewrite gives the same file)."""
+        if self._outcomes is None:
+            assert self._pool is not None
+            try:
+                self._outcomes = list(self._pending)
+            except Exception as error:  # noqa: BLE001 - e.g. BrokenProcessPool
+                log.warning("feedback workers failed (%r); writing here", error)
+                self._outcomes = [_write_one(job) for job in self._jobs]
+            finally:
+                self._pool.shutdown()
+        return self._outcomes
 
 
 def _xlsx_name(target: Path) -> Path:

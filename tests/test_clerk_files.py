@@ -4,11 +4,14 @@ import subprocess
 from datetime import date
 
 import openpyxl
+import pytest
 
 from reference import fold, load_catalog
 from tests.factories import GIA_VIEN, KIM_SON, clean_rows, indicator_row, make_submission
 from tests.helpers import require_libreoffice
 from tests.test_check import check, edit, issues, locate, rename_header
+from workbooks.reading.extents import ods_hidden
+from workbooks.reading.limits import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS
 from workbooks.reading.reader import read_workbook
 
 
@@ -150,6 +153,49 @@ def test_values_in_a_hidden_row_are_read_with_a_warning(tmp_path):
     issue = only(report, "hidden_values")
     assert (issue["severity"], issue["cell"], code) == ("warning", cell, 0)
     assert read_values(path)[("TT_LUOT_NGUOI", GIA_VIEN)] == 250
+
+
+@pytest.mark.slow  # two LibreOffice conversions
+def test_hidden_rows_and_columns_warn_alike_in_an_ods_and_an_xls(tmp_path):
+    """The clerk hides a row and a column in Excel, then LibreOffice saves the workbook as
+    .ods and as .xls: each warns at the same cells as the .xlsx (calamine exposes neither)."""
+    require_libreoffice()
+    path = make_submission(tmp_path / "bc.xlsx")
+    row_cell = locate(path, "TT_LUOT_NGUOI", "Mã chỉ tiêu")
+    column = locate(path, "TT_LUOT_NGUOI", "Gia Viễn").rstrip("0123456789")
+
+    def hide(ws):
+        ws.row_dimensions[int(row_cell[1:])].hidden = True
+        ws.column_dimensions[column].hidden = True
+
+    edit(path, hide)
+    warned = {}
+    for kind in ("xlsx", "ods", "xls"):
+        if kind != "xlsx":
+            subprocess.run(
+                ["soffice", "--headless", "--calc", "--convert-to", kind, "--outdir",
+                 str(tmp_path), str(path)],
+                check=True, capture_output=True, timeout=120,
+            )  # fmt: skip
+        _, report = check(tmp_path / f"bc.{kind}")
+        warned[kind] = sorted(i["cell"] for i in issues(report, "hidden_values"))
+        assert read_values(tmp_path / f"bc.{kind}")[("TT_LUOT_NGUOI", GIA_VIEN)] == 250
+    assert len(warned["xlsx"]) == 2 and row_cell in warned["xlsx"]
+    assert any(cell.startswith(column) for cell in warned["xlsx"])
+    assert warned["ods"] == warned["xlsx"] and warned["xls"] == warned["xlsx"]
+
+
+def test_an_ods_hidden_to_the_end_of_the_sheet_costs_no_more_than_the_limits():
+    """LibreOffice writes "the rest of the sheet" as one element repeated a million times."""
+    content = (
+        b'<table:table table:name="A &amp; B">'
+        b'<table:table-column table:visibility="collapse" table:number-columns-repeated="16384"/>'
+        b"<table:table-row><table:table-cell/></table:table-row>"
+        b'<table:table-row table:visibility="collapse" table:number-rows-repeated="1048575">'
+        b"<table:table-cell/></table:table-row></table:table>"
+    )
+    hidden = ods_hidden(content, MAX_SHEET_ROWS, MAX_SHEET_COLUMNS)
+    assert hidden == {"A & B": (set(range(1, MAX_SHEET_ROWS)), set(range(MAX_SHEET_COLUMNS)))}
 
 
 def test_a_second_table_below_the_first_is_one_error(tmp_path):

@@ -1,4 +1,5 @@
-"""How many rows and columns each sheet of an .ods or .xls spans, found before parsing.
+"""How many rows and columns each sheet of an .ods or .xls spans, found before parsing;
+and which of them are hidden.
 
 calamine stores a sheet as one dense grid from A1 to its last cell, so a single cell far
 away (row 65536 of an .xls) or a row repeated a million times (an .ods
@@ -6,11 +7,17 @@ away (row 65536 of an .xls) or a row repeated a million times (an .ods
 ``ods_extents`` the repeat counts of content.xml, ``xls_extents`` the cell records of the
 BIFF stream inside the OLE container. Both return ``{sheet name: (rows, columns)}``
 counting only rows and columns that hold something (trailing empty repeats are free),
-and raise ``ValueError`` for a structure they cannot follow.
+and raise ``ValueError`` for a structure they cannot follow. ``ods_hidden`` and
+``xls_hidden`` find the hidden rows and columns, which calamine does not expose either
+(``workbooks.reading.hidden`` reads them from an .xlsx's sheet XML).
 """
 
+import html
 import re
 import struct
+from collections.abc import Iterator
+
+Hidden = tuple[set[int], set[int]]  # hidden rows and hidden columns of a sheet, 0-based
 
 # --- OpenDocument ------------------------------------------------------------------
 
@@ -57,6 +64,39 @@ def _row_width(body: bytes) -> int:
     return width
 
 
+# A row or column element itself, not a row group or the columns' header wrapper.
+_ROW_ONLY = re.compile(rb"<table:table-row(?=[\s/>])([^>]*)>")
+_COLUMN_ONLY = re.compile(rb"<table:table-column(?=[\s/>])([^>]*)>")
+_COLLAPSED = re.compile(rb'\btable:visibility="(?:collapse|filter)"')
+
+
+def ods_hidden(content_xml: bytes, max_rows: int, max_columns: int) -> dict[str, Hidden]:
+    """{sheet name: (hidden rows, hidden columns)} of an .ods's content.xml; a hidden span
+    beyond ``max_rows`` or ``max_columns`` is the rest of the sheet, and left out."""
+    found = {}
+    for number, table in enumerate(_TABLE.finditer(content_xml), 1):
+        name = _NAME.search(table[1])
+        label = html.unescape(name[1].decode("utf-8", "replace")) if name else f"Sheet{number}"
+        rows = _collapsed(_ROW_ONLY, _ROWS_REPEATED, table[2], max_rows)
+        columns = _collapsed(_COLUMN_ONLY, _COLUMNS_REPEATED, table[2], max_columns)
+        found[label] = (rows, columns)
+    return found
+
+
+def _collapsed(element: re.Pattern, repeated: re.Pattern, body: bytes, limit: int) -> set[int]:
+    """The 0-based places of the ``element``s that are hidden (collapsed or filtered out)."""
+    hidden: set[int] = set()
+    place = 0
+    for tag in element.finditer(body):
+        repeat = _repeat(repeated, tag[1])
+        if _COLLAPSED.search(tag[1]):
+            hidden.update(range(place, min(place + repeat, limit)))
+        place += repeat
+        if place >= limit:
+            break
+    return hidden
+
+
 # --- Excel 97-2003 (BIFF8 in an OLE compound file) -------------------------------------
 
 _FREE, _END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
@@ -66,25 +106,51 @@ _CELLS = {0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6}
 _MULTI = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, ..., last column at the end
 
 
+_ROW_RECORD, _COLINFO = 0x0208, 0x007D
+_ROW_HIDDEN, _COLUMN_HIDDEN = 0x20, 0x01  # ROW's fDyZero, COLINFO's fHidden
+
+
 def xls_extents(data: bytes) -> dict[str, tuple[int, int]]:
+    extents: dict[str, tuple[int, int]] = {}
+    for sheet, kind, body in _sheet_records(data):
+        if cell := _cell_extent(kind, body):
+            rows, columns = extents.get(sheet, (0, 0))
+            extents[sheet] = (max(rows, cell[0]), max(columns, cell[1]))
+    return extents
+
+
+def xls_hidden(data: bytes, max_columns: int) -> dict[str, Hidden]:
+    """{sheet name: (hidden rows, hidden columns)}: ROW records marked zero-height and
+    COLINFO records marked hidden (a span beyond ``max_columns``: the rest of the sheet)."""
+    found: dict[str, Hidden] = {}
+    for sheet, kind, body in _sheet_records(data):
+        rows, columns = found.setdefault(sheet, (set(), set()))
+        if kind == _ROW_RECORD and len(body) >= 16 and body[12] & _ROW_HIDDEN:
+            rows.add(struct.unpack_from("<H", body)[0])
+        elif kind == _COLINFO and len(body) >= 10:
+            first, last, _, _, flags = struct.unpack_from("<HHHHH", body)
+            if flags & _COLUMN_HIDDEN:
+                columns.update(range(first, min(last + 1, max_columns)))
+    return found
+
+
+def _sheet_records(data: bytes) -> Iterator[tuple[str, int, bytes]]:
+    """(sheet name, record type, record body) of every record inside a worksheet."""
     stream = _ole_stream(data, ("Workbook", "Book"))
     names: dict[int, str] = {}  # stream offset of a sheet's BOF -> sheet name
-    extents: dict[str, tuple[int, int]] = {}
     pos, current = 0, None
     while pos + 4 <= len(stream):
         kind, size = struct.unpack_from("<HH", stream, pos)
         body = stream[pos + 4 : pos + 4 + size]
         if kind == _FILEPASS:
-            break  # encrypted: what follows is unreadable, and so is the file to calamine
+            return  # encrypted: what follows is unreadable, and so is the file to calamine
         if kind == _BOUNDSHEET and len(body) >= 8:
             names[struct.unpack_from("<I", body)[0]] = _sheet_name(body)
         elif kind == _BOF and pos in names:  # (a chart's BOF inside a sheet is not)
             current = names[pos]
-        elif current is not None and (cell := _cell_extent(kind, body)):
-            rows, columns = extents.get(current, (0, 0))
-            extents[current] = (max(rows, cell[0]), max(columns, cell[1]))
+        elif current is not None:
+            yield current, kind, body
         pos += 4 + size
-    return extents
 
 
 def _cell_extent(kind: int, body: bytes) -> tuple[int, int] | None:

@@ -23,7 +23,7 @@ from reference.model import ERROR, WARNING, ParsedWorkbook, Problem, TaskItem, V
 from reference.periods import Period, parse_period
 from reference.text import fold
 from workbooks.reading.formulas import address, column_letters, sum_range, uncached_formulas
-from workbooks.reading.hidden import hidden_columns, hidden_rows
+from workbooks.reading.hidden import hidden_by_sheet, hidden_columns, hidden_rows
 from workbooks.reading.limits import (
     MAX_FILE_BYTES,
     Inspection,
@@ -329,6 +329,7 @@ class _Reader:
         except Exception as exc:
             raise UnreadableFile(_unreadable_message(exc)) from exc
         tables, weak, task = [], None, None
+        hidden = hidden_by_sheet(inspection)
         with book:
             for meta in book.sheets_metadata:
                 if meta.typ != SheetTypeEnum.WorkSheet:
@@ -349,6 +350,8 @@ class _Reader:
                 sheet = _Sheet(meta.name, rows, formulas, merged)
                 if xml:
                     sheet.hidden_rows, sheet.hidden_columns = hidden_rows(xml), hidden_columns(xml)
+                elif meta.name in hidden:
+                    sheet.hidden_rows, sheet.hidden_columns = hidden[meta.name]
                 r = _find_header(sheet, ("ma chi tieu",))
                 long = find_long_header(sheet.rows, HEADER_SEARCH_ROWS, _key) if r is None else None
                 if long is not None:

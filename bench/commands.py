@@ -228,40 +228,53 @@ def measure_commands(work: Path, extra: list[Path], repeat: int) -> list[Row]:
 
 @dataclass
 class WholeRuns:
-    """Medians of `run` of every file and of the first one alone, each in a fresh home."""
+    """Medians of `run` of every file and of the first one alone, each in a fresh home,
+    and of the parse floor of all files but the first, measured in the same rounds."""
 
     all_seconds: float
     one_seconds: float
+    floor_seconds: float
     peak_mb: float
+    ratios: list[float]  # each round's marginal against its own floor
     runs: int
 
 
 def whole_runs(work: Path, files: list[Path], repeat: int) -> WholeRuns:
-    """`run` of every file and of the first alone, alternately ``repeat`` times: a single
-    run of either varies by a tenth or more on a shared machine, and the row is their
-    difference."""
-    every, first, peaks = [], [], []
+    """`run` of every file and of the first alone, alternately ``repeat`` times, each
+    round with its parse floor: a single run of either varies by a tenth or more on a
+    shared machine, the row is their difference, and the machine's speed drifts within
+    minutes, so the floor is taken beside the runs it divides, not once apart."""
+    every, first, floors, peaks = [], [], [], []
     for _ in range(repeat):
         seconds, peak = phases.chitieu_run(phases.fresh_home(work / "home-all-files", files), TODAY)
         every.append(seconds)
         peaks.append(peak)
         one = phases.fresh_home(work / "home-first-file", files[:1])
         first.append(phases.chitieu_run(one, TODAY)[0])
-    return WholeRuns(statistics.median(every), statistics.median(first), max(peaks), repeat)
+        floors.append(parse_floor_seconds(files[1:]))
+    ratios = [(a - b) / f for a, b, f in zip(every, first, floors, strict=True)]
+    return WholeRuns(
+        statistics.median(every),
+        statistics.median(first),
+        statistics.median(floors),
+        max(peaks),
+        ratios,
+        repeat,
+    )
 
 
 def marginal_row(runs: WholeRuns, files: list[Path]) -> Row:
     """`run` of every file minus `run` of the first one alone, against their parse floor."""
-    floor = parse_floor_seconds(files[1:])
     return Row(
         f"marginal cost of {len(files) - 1:,} more files",
         runs.all_seconds - runs.one_seconds,
         "python-calamine parse of them",
-        floor,
+        runs.floor_seconds,
         8.0,
         runs.peak_mb,
         f"medians of {runs.runs}: run of {len(files):,} {runs.all_seconds:.1f} s, "
-        f"of one {runs.one_seconds:.1f} s",
+        f"of one {runs.one_seconds:.1f} s; each round's ratio "
+        + ", ".join(f"{ratio:.1f}" for ratio in runs.ratios),
     )
 
 

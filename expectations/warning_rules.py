@@ -379,11 +379,11 @@ def _merged_past(
 def _history_index(history: Sequence[ValueInForce] | None) -> dict:
     """(agency, district, indicator, period type) -> {period start: value}."""
     known: dict = defaultdict(dict)
-    periods: dict[str, Period] = {}
+    periods: dict[str, Period] = {}  # a few periods, over many rows
     for agency, district, code, period_code, value in history or ():
-        period = periods.get(period_code) or periods.setdefault(
-            period_code, parse_period(period_code)
-        )
+        period = periods.get(period_code)
+        if period is None:
+            period = periods[period_code] = parse_period(period_code)
         known[(agency, district, code, period.period_type)][period.start_date] = float(value)
     return known
 

@@ -35,18 +35,24 @@ _TEXT = re.compile(rb"<text:[^>]*>\s*[^<\s]")
 
 def ods_extents(content_xml: bytes) -> dict[str, tuple[int, int]]:
     extents = {}
-    for number, table in enumerate(_TABLE.finditer(content_xml), 1):
-        name = _NAME.search(table[1])
+    for label, body in _tables(content_xml):
         row = rows = columns = 0
-        for row_match in _ROW.finditer(table[2]):
+        for row_match in _ROW.finditer(body):
             repeat = _repeat(_ROWS_REPEATED, row_match[1])
             width = _row_width(row_match[2] or b"")
             row += repeat
             if width:
                 rows, columns = row, max(columns, width)
-        label = name[1].decode("utf-8", "replace") if name else f"Sheet{number}"
         extents[label] = (rows, columns)
     return extents
+
+
+def _tables(content_xml: bytes) -> Iterator[tuple[str, bytes]]:
+    """(sheet name as the clerk sees it, its XML) of each table of content.xml."""
+    for number, table in enumerate(_TABLE.finditer(content_xml), 1):
+        name = _NAME.search(table[1])
+        label = html.unescape(name[1].decode("utf-8", "replace")) if name else f"Sheet{number}"
+        yield label, table[2]
 
 
 def _repeat(pattern: re.Pattern, attrs: bytes) -> int:
@@ -74,11 +80,9 @@ def ods_hidden(content_xml: bytes, max_rows: int, max_columns: int) -> dict[str,
     """{sheet name: (hidden rows, hidden columns)} of an .ods's content.xml; a hidden span
     beyond ``max_rows`` or ``max_columns`` is the rest of the sheet, and left out."""
     found = {}
-    for number, table in enumerate(_TABLE.finditer(content_xml), 1):
-        name = _NAME.search(table[1])
-        label = html.unescape(name[1].decode("utf-8", "replace")) if name else f"Sheet{number}"
-        rows = _collapsed(_ROW_ONLY, _ROWS_REPEATED, table[2], max_rows)
-        columns = _collapsed(_COLUMN_ONLY, _COLUMNS_REPEATED, table[2], max_columns)
+    for label, body in _tables(content_xml):
+        rows = _collapsed(_ROW_ONLY, _ROWS_REPEATED, body, max_rows)
+        columns = _collapsed(_COLUMN_ONLY, _COLUMNS_REPEATED, body, max_columns)
         found[label] = (rows, columns)
     return found
 

@@ -7,7 +7,6 @@ from assets.quality import Feedback
 from assets.resources import RefreshResource
 from assets.review import REVIEW_ASSET_KEYS
 from reference.model import Submission
-from warehouse.inbox import clear_from_inbox
 from warehouse.load import Triage, load_isolated
 from warehouse.record import facts_in_force
 
@@ -73,15 +72,16 @@ def published_warehouse(
     context: AssetExecutionContext, refresh: RefreshResource, inbox_files: Triage
 ) -> MaterializeResult:
     """Swap the refreshed copy in for the live warehouse, atomically; then remove from the
-    inbox exactly the files recorded (a file re-saved meanwhile waits for the next run)
-    and add a ``period`` partition for each period the warehouse now holds."""
+    inbox exactly the files recorded (a file re-saved meanwhile waits for the next run),
+    while the run finishes, and add a ``period`` partition for each period the warehouse
+    now holds."""
     with refresh.connect() as con:
         from warehouse.report_data import review_periods  # pandas, openpyxl: only here
 
         periods = review_periods(con)
     refresh.publish()
     added = add_period_partitions(context.instance, periods)
-    kept = clear_from_inbox(
+    kept = refresh.clear_inbox(
         [*inbox_files.new, *(a for a, _ in inbox_files.duplicates), *inbox_files.already_recorded]
     )
     for arrival in kept:

@@ -2,8 +2,9 @@
 
 The job runs in-process, so the resource is set up once per run: it takes the
 single-writer lock, copies the live warehouse to staging when a step first writes,
-and discards the copy at the end unless the publish asset promoted it. A run that
-only reads (nothing arrived) makes no copy.
+and discards the copy at the end unless the publish asset promoted it; the end also
+waits for the inbox files being removed after publishing. A run that only reads
+(nothing arrived) makes no copy.
 """
 
 from collections.abc import Iterator
@@ -15,8 +16,10 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from reference import Catalog, load_catalog
+from reference.model import Arrival
 from warehouse.freshness import record_reference, reference_digest
 from warehouse.home import Home
+from warehouse.inbox import InboxClearing
 from warehouse.store import StagedWarehouse, connect_readonly_file, is_current, refresh_lock
 
 
@@ -48,6 +51,7 @@ class RefreshResource(ProjectResource):
 
     _staged: StagedWarehouse | None = PrivateAttr(default=None)
     _reference: str = PrivateAttr(default="")
+    _clearing: InboxClearing | None = PrivateAttr(default=None)
 
     @contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator["RefreshResource"]:
@@ -60,6 +64,9 @@ class RefreshResource(ProjectResource):
             try:
                 yield self
             finally:
+                if self._clearing is not None:  # under the lock: no refresh scans meanwhile
+                    self._clearing.wait()
+                    self._clearing = None
                 staged.discard()
                 self._staged = None
 
@@ -89,3 +96,11 @@ class RefreshResource(ProjectResource):
     def publish(self) -> None:
         self._run_copy().publish()
         record_reference(self.paths, self._reference)
+
+    def clear_inbox(self, arrivals: list[Arrival]) -> list[Arrival]:
+        """Start removing the files of ``arrivals`` the published warehouse accounts for;
+        the end of the run waits for it. Returns the files that stay in the inbox."""
+        if self._clearing is not None:
+            self._clearing.wait()
+        self._clearing = InboxClearing(arrivals).start()
+        return self._clearing.kept

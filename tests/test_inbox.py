@@ -15,6 +15,8 @@ import pytest
 import assets.ingest
 from tests.factories import indicator_row, make_submission
 from tests.helpers import TODAY, invoke, sql_rows
+from warehouse.home import Home
+from warehouse.inbox import InboxClearing, scan_inbox
 
 CHITIEU = Path(sys.executable).with_name("chitieu")
 
@@ -137,3 +139,19 @@ def test_files_in_subfolders_of_the_inbox_are_taken(home):
     ]
     assert all(Path(r["archive_path"]).exists() for r in rows)
     assert [p.name for p in folder.iterdir()] == ["~$bao_cao.xlsx"]
+
+
+def test_a_file_resaved_while_the_inbox_is_cleared_stays(tmp_path):
+    """The removals run after the decision, in a thread: each file is checked again."""
+    home = Home(tmp_path / "home").ensure()
+    paths = [
+        make_submission(home.inbox / f"{agency}.xlsx", agency=agency, rows=conferences(n))
+        for n, agency in enumerate(["CA", "QS", "HND"], start=1)
+    ]
+    arrivals = {Path(a.inbox_path).name: a for a in scan_inbox(home)}
+    make_submission(paths[0], agency="CA", rows=conferences(7))  # before the decision
+    clearing = InboxClearing(list(arrivals.values()))
+    assert [a.file_name for a in clearing.kept] == ["CA.xlsx"]
+    make_submission(paths[1], agency="QS", rows=conferences(8))  # after it, before removal
+    clearing.start().wait()
+    assert [p.name for p in sorted(home.inbox.iterdir())] == ["CA.xlsx", "QS.xlsx"]

@@ -4,6 +4,7 @@ import hashlib
 import logging
 import os
 import stat
+import threading
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -154,27 +155,57 @@ def still_as_recorded(arrival: Arrival) -> bool:
     """The inbox file is the one that was recorded: same inode, size, time and bytes."""
     path = Path(arrival.inbox_path)
     try:
-        info = path.stat()
-        same = (info.st_ino, info.st_size, info.st_mtime_ns) == (
-            arrival.inode,
-            arrival.size,
-            arrival.mtime_ns,
-        )
-        return same and sha256_of(path) == arrival.sha256
+        return _same_entry(arrival, path.stat()) and sha256_of(path) == arrival.sha256
     except OSError:
         return False
 
 
-def clear_from_inbox(arrivals: list[Arrival]) -> list[Arrival]:
-    """Remove the files the published warehouse accounts for; returns those kept.
+def _same_entry(arrival: Arrival, info: os.stat_result) -> bool:
+    return (info.st_ino, info.st_size, info.st_mtime_ns) == (
+        arrival.inode,
+        arrival.size,
+        arrival.mtime_ns,
+    )
 
-    A file re-saved under the same name since it was read is not the one recorded: it
-    stays for the next refresh. Unreadable files stay too (nothing of them is archived).
+
+class InboxClearing:
+    """Removing from the inbox the files the published warehouse accounts for.
+
+    Which files stay is decided at once: a file re-saved under the same name since it
+    was read is not the one recorded, and unreadable files have nothing archived. The
+    removals, a filesystem transaction each (2 s for 10,000 files on ext4), run in a
+    thread (``start``) while the run finishes, and ``wait`` joins it. Each file's entry is
+    checked again just before it is removed, so one re-saved meanwhile stays too; a file
+    left by a crash meanwhile is found again as already recorded and removed next time.
     """
-    kept = []
-    for arrival in arrivals:
-        if arrival.sha256 is not None and still_as_recorded(arrival):
-            Path(arrival.inbox_path).unlink(missing_ok=True)
-        elif Path(arrival.inbox_path).exists():
-            kept.append(arrival)
-    return kept
+
+    def __init__(self, arrivals: list[Arrival]) -> None:
+        self.kept: list[Arrival] = []
+        self._removable: list[Arrival] = []
+        for arrival in arrivals:
+            if arrival.sha256 is not None and still_as_recorded(arrival):
+                self._removable.append(arrival)
+            elif Path(arrival.inbox_path).exists():
+                self.kept.append(arrival)
+        self._thread = threading.Thread(target=self._remove, name="inbox-clearing")
+
+    def start(self) -> "InboxClearing":
+        self._thread.start()
+        return self
+
+    def wait(self) -> None:
+        if self._thread.ident is not None:  # started
+            self._thread.join()
+
+    def _remove(self) -> None:
+        for arrival in self._removable:
+            path = Path(arrival.inbox_path)
+            try:
+                if _same_entry(arrival, path.stat()):
+                    path.unlink()
+                else:
+                    log.info("%s: left in the inbox (changed since it was read)", arrival.file_name)
+            except FileNotFoundError:
+                continue
+            except OSError as error:  # recorded all the same: removed by a later refresh
+                log.warning("%s: could not be removed from the inbox: %r", arrival.file_name, error)

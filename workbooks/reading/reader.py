@@ -652,7 +652,7 @@ class _Reader:
         self._unseen = _Unseen([c for c, _, _ in parts], sheet.merged)
         name_of_sheet = sheet.name
         for r, row in sheet.table_rows(cols.data_start):
-            if any(_key(raw) == "ma chi tieu" for raw in row):
+            if any(isinstance(raw, str) and _fold_text(raw) == "ma chi tieu" for raw in row):
                 self._second_table(sheet, r, row)
                 break
             code_text = sheet.text(r, cols.code)
@@ -712,12 +712,13 @@ class _Reader:
         for c, raw in enumerate(row):
             if c not in cols.headed and not is_blank(raw):
                 unseen.unlabelled.setdefault(c, []).append(address(r, c))
-        filled = [c for c in unseen.value_columns if not is_blank(sheet.get(r, c))]
-        if filled and r in sheet.hidden_rows:
-            unseen.hidden_rows.append((r, code))
-        for c in filled:
-            if c in sheet.hidden_columns:
-                unseen.hidden_columns.setdefault(c, []).append(address(r, c))
+        if sheet.hidden_rows or sheet.hidden_columns:  # rare: most sheets hide nothing
+            filled = [c for c in unseen.value_columns if not is_blank(sheet.get(r, c))]
+            if filled and r in sheet.hidden_rows:
+                unseen.hidden_rows.append((r, code))
+            for c in filled:
+                if c in sheet.hidden_columns:
+                    unseen.hidden_columns.setdefault(c, []).append(address(r, c))
         for (r1, c1), (r2, c2) in unseen.merged_from.get(r, ()):
             covered = sum(c1 <= c <= c2 for c in unseen.value_columns) * (r2 - r1 + 1)
             if covered > 1 and c1 in unseen.value_columns and not is_blank(sheet.get(r, c1)):
@@ -923,7 +924,9 @@ def _find_header(sheet: _Sheet, needed: tuple[str, ...], roles: dict | None = No
     """The first row within the search window having every ``needed`` header."""
     for r in range(min(HEADER_SEARCH_ROWS, len(sheet.rows))):
         row = sheet.rows[r]
-        keys = {_key(raw) for raw in row if isinstance(raw, str) and len(raw) < HEADER_TEXT_MAX}
+        keys = {
+            _fold_text(raw) for raw in row if isinstance(raw, str) and len(raw) < HEADER_TEXT_MAX
+        }
         if roles is None:
             if all(n in keys for n in needed):
                 return r

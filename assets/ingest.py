@@ -3,8 +3,9 @@
 import contextlib
 import importlib
 import os
+import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -179,9 +180,31 @@ def _read_all(home, arrivals: list[Arrival], catalog, today):
             found = pool.map(_read_in_worker, range(len(arrivals)), chunksize=25)
             # what validation needs next, unless a worker imports it (expectations.ahead)
             with _importing_meanwhile(*([] if ahead.running() else ["expectations.validate"])):
-                yield from found
+                yield from _staged_ahead(found)
     finally:
         _BATCH = ()
+
+
+STAGE_EVERY = 50  # workbooks handed to the validation worker at a time
+
+
+def _staged_ahead(pickled_results: Iterable[bytes]) -> Iterator[tuple[ParsedWorkbook, str | None]]:
+    """The readers' results, unpickled; the same bytes are staged in the validation
+    worker as they come (``ahead.stage``), each group before it is yielded, so that what
+    the worker holds is what this process had then."""
+    group: list[bytes] = []
+    for pickled in pickled_results:
+        group.append(pickled)
+        if len(group) == STAGE_EVERY:
+            yield from _stage_group(group)
+            group = []
+    yield from _stage_group(group)
+
+
+def _stage_group(group: list[bytes]) -> list[tuple[ParsedWorkbook, str | None]]:
+    results = [pickle.loads(pickled) for pickled in group]
+    ahead.stage(group, [workbook for workbook, _ in results])
+    return results
 
 
 def _yield_to_main() -> None:
@@ -211,9 +234,12 @@ def _import_quietly(*modules: str) -> None:
             importlib.import_module(module)
 
 
-def _read_in_worker(index: int) -> tuple[ParsedWorkbook, str | None]:
+def _read_in_worker(index: int) -> bytes:
+    """``_read_or_problem``, pickled here: the run's process unpickles it and passes the
+    same bytes on to the validation worker."""
     home, arrivals, catalog, today = _BATCH
-    return _read_or_problem(home, arrivals[index], catalog, today)
+    found = _read_or_problem(home, arrivals[index], catalog, today)
+    return pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
 
 
 def _read_or_problem(home, arrival: Arrival, catalog, today) -> tuple[ParsedWorkbook, str | None]:

@@ -6,6 +6,7 @@ is replaced by one that fails, so an answer can only have come from the worker.
 
 import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -16,11 +17,14 @@ from pathlib import Path
 
 import pytest
 
+import assets.ingest
 import expectations.validate
 from expectations import ahead
 from reference import load_catalog
 from reference.model import ERROR, ParsedWorkbook
 from tests.factories import indicator_row, make_submission
+from warehouse.home import Home
+from warehouse.inbox import scan_inbox
 from workbooks.reading.reader import read_workbook
 
 TODAY = date(2026, 11, 27)
@@ -208,6 +212,59 @@ def test_a_workbook_changed_since_it_was_sent_is_sent_again(batch, monkeypatch):
         _, _, refused = ahead.call_on_values("verify_isolated", [good, parsed[1]], catalog)
     assert sent[1][0] == (good, ahead._Kept(1))
     assert [index for index, _ in refused] == [0, 1]
+
+
+def staged_as_read(parsed: list[ParsedWorkbook]) -> None:
+    """Stage the batch as the readers do: each workbook pickled with its error."""
+    ahead.stage([pickle.dumps((w, None)) for w in parsed], parsed)
+
+
+def test_a_batch_staged_while_read_is_named_not_sent(batch, monkeypatch):
+    parsed, catalog, _ = batch
+    sent = wired_through(monkeypatch)
+    expected, _ = expectations.validate.validate_isolated(*batch)
+    with ahead.validation_ahead(2):
+        monkeypatch.setattr(expectations.validate, "validate_isolated", not_here)
+        staged_as_read(parsed)
+        problems, failures = ahead.call("validate_isolated", *batch)
+        _, _, refused = ahead.call_on_values("verify_isolated", parsed, catalog)
+    assert (problems, failures) == (expected, [])
+    assert sent[0][0] == ahead._Staged(2)  # the batch did not cross the pipe again
+    assert sent[1][0] == (ahead._Kept(0), ahead._Kept(1))  # and is kept for the safety net
+    assert [index for index, _ in refused] == [1]
+
+
+def test_a_workbook_changed_since_it_was_staged_is_sent(batch, monkeypatch):
+    parsed, _, _ = batch
+    sent = wired_through(monkeypatch)
+    with ahead.validation_ahead(2):
+        monkeypatch.setattr(expectations.validate, "validate_isolated", not_here)
+        staged_as_read(parsed)
+        good = parsed[0]
+        good.values[0] = good.values[0]._replace(raw=-5, value=-5.0)  # fails the suite
+        problems, _ = ahead.call("validate_isolated", *batch)
+    assert sent[0][0] is parsed
+    assert "negative_value" in rules_of(problems)[0]
+
+
+def test_a_batch_read_by_forked_readers_is_staged_in_the_worker(tmp_path, monkeypatch):
+    home = Home(tmp_path / "home").ensure()
+    for number, agency in enumerate(["CA", "HND", "QS", "CA", "HND", "QS"]):
+        rows = [indicator_row("TT_HOI_NGHI", {"373": number - 2})]  # negative: an error
+        make_submission(home.inbox / f"{number}_{agency}.xlsx", agency, "2019S1", rows)
+    monkeypatch.setattr(assets.ingest, "READ_IN_PARALLEL_FROM", 2)
+    monkeypatch.setattr(assets.ingest, "STAGE_EVERY", 4)  # two groups
+    monkeypatch.setattr(assets.ingest.os, "cpu_count", lambda: 2)
+    catalog, arrivals = load_catalog(), scan_inbox(home)
+    sent = wired_through(monkeypatch)
+    with ahead.validation_ahead(len(arrivals)):
+        parsed = [w for w, _ in assets.ingest._read_all(home, arrivals, catalog, TODAY)]
+        expected, _ = expectations.validate.validate_isolated(parsed, catalog, [None] * 6)
+        monkeypatch.setattr(expectations.validate, "validate_isolated", not_here)
+        problems, _ = ahead.call("validate_isolated", parsed, catalog, [None] * 6)
+    assert sent[0][0] == ahead._Staged(6)
+    assert problems == expected
+    assert ["negative_value" in rules for rules in rules_of(problems)] == [True] * 2 + [False] * 4
 
 
 ORPHANED = """

@@ -10,7 +10,7 @@ from reference import fold, load_catalog
 from tests.factories import GIA_VIEN, KIM_SON, clean_rows, indicator_row, make_submission
 from tests.helpers import require_libreoffice
 from tests.test_check import check, edit, issues, locate, rename_header
-from workbooks.reading.extents import ods_hidden
+from workbooks.reading.extents import ods_extents, ods_hidden
 from workbooks.reading.limits import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS
 from workbooks.reading.reader import read_workbook
 
@@ -196,6 +196,18 @@ def test_an_ods_hidden_to_the_end_of_the_sheet_costs_no_more_than_the_limits():
     )
     hidden = ods_hidden(content, MAX_SHEET_ROWS, MAX_SHEET_COLUMNS)
     assert hidden == {"A & B": (set(range(1, MAX_SHEET_ROWS)), set(range(MAX_SHEET_COLUMNS)))}
+
+
+def test_rows_folded_in_a_group_count_as_rows_in_an_ods():
+    """A clerk's outline (Data > Group) wraps rows in a row group: its rows still count."""
+    cell = b'<table:table-cell office:value-type="float" office:value="1"/>'
+    content = (
+        b'<table:table table:name="Sheet1"><table:table-row-group>'
+        b'<table:table-row table:number-rows-repeated="3">' + cell + b"</table:table-row>"
+        b"<table:table-row>" + cell + cell + b"</table:table-row>"
+        b"</table:table-row-group></table:table>"
+    )
+    assert ods_extents(content) == {"Sheet1": (4, 2)}
 
 
 def test_a_second_table_below_the_first_is_one_error(tmp_path):

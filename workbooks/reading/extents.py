@@ -22,7 +22,8 @@ Hidden = tuple[set[int], set[int]]  # hidden rows and hidden columns of a sheet,
 # --- OpenDocument ------------------------------------------------------------------
 
 _TABLE = re.compile(rb"<table:table\b([^>]*)>(.*?)</table:table>", re.S)
-_ROW = re.compile(rb"<table:table-row\b([^>]*?)(?:/>|>(.*?)</table:table-row>)", re.S)
+# A row element itself, not a row group (the outline clerks fold rows with) around rows.
+_ROW = re.compile(rb"<table:table-row(?=[\s/>])([^>]*?)(?:/>|>(.*?)</table:table-row>)", re.S)
 _CELL = re.compile(
     rb"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)",
     re.S,

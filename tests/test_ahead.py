@@ -234,6 +234,18 @@ def test_a_batch_staged_while_read_is_named_not_sent(batch, monkeypatch):
     assert [index for index, _ in refused] == [1]
 
 
+def test_a_worker_dead_while_the_batch_is_staged_means_validating_here(batch, caplog):
+    parsed, _, _ = batch
+    expected, _ = expectations.validate.validate_isolated(*batch)
+    with ahead.validation_ahead(2), caplog.at_level(logging.WARNING, "expectations.ahead"):
+        assert ahead._worker is not None
+        os.kill(ahead._worker.pid, signal.SIGKILL)
+        staged_as_read(parsed)
+        problems, _ = ahead.call("validate_isolated", *batch)
+    assert problems == expected
+    assert "validating in-process" in caplog.text
+
+
 def test_a_workbook_changed_since_it_was_staged_is_sent(batch, monkeypatch):
     parsed, _, _ = batch
     sent = wired_through(monkeypatch)

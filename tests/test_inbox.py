@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,18 @@ def test_a_file_resaved_while_the_inbox_is_cleared_stays(tmp_path):
     make_submission(paths[1], agency="QS", rows=conferences(8))  # after it, before removal
     clearing.start().wait()
     assert [p.name for p in sorted(home.inbox.iterdir())] == ["CA.xlsx", "QS.xlsx"]
+
+
+def test_the_run_ends_once_the_inbox_is_cleared(home, monkeypatch):
+    """The removals go on in a thread while the run finishes; the run waits for them."""
+    inbox_file = make_submission(home / "inbox" / "ca.xlsx", agency="CA", rows=conferences(3))
+    slow = InboxClearing._remove
+
+    def remove_slowly(clearing):
+        time.sleep(0.5)  # longer than what is left of the run after publishing
+        slow(clearing)
+
+    monkeypatch.setattr(InboxClearing, "_remove", remove_slowly)
+    assert invoke(home, "run", "--today", TODAY).exit_code == 0
+    assert not inbox_file.exists()
+    assert [r["status"] for r in recorded(home)] == ["accepted"]

@@ -241,6 +241,7 @@ class WholeRuns:
     peak_mb: float
     ratios: list[float]  # each round's marginal against its own floor
     runs: int
+    floors: list[float]  # each round's floor: how steady the machine was
 
 
 def whole_runs(work: Path, files: list[Path], repeat: int) -> WholeRuns:
@@ -264,6 +265,7 @@ def whole_runs(work: Path, files: list[Path], repeat: int) -> WholeRuns:
         max(peaks),
         ratios,
         repeat,
+        floors,
     )
 
 
@@ -283,7 +285,8 @@ def marginal_row(runs: WholeRuns, files: list[Path]) -> Row:
         runs.peak_mb,
         f"medians of {runs.runs}: run of {len(files):,} {runs.all_seconds:.1f} s, "
         f"of one {runs.one_seconds:.1f} s; each round's ratio "
-        + ", ".join(f"{ratio:.1f}" for ratio in runs.ratios),
+        + ", ".join(f"{ratio:.1f}" for ratio in runs.ratios)
+        + f"; floors {min(runs.floors):.2f}-{max(runs.floors):.2f} s",
     )
 
 

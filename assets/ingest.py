@@ -198,7 +198,8 @@ def _staged_ahead(pickled_results: Iterable[bytes]) -> Iterator[tuple[ParsedWork
         if len(group) == STAGE_EVERY:
             yield from _stage_group(group)
             group = []
-    yield from _stage_group(group)
+    if group:
+        yield from _stage_group(group)
 
 
 def _stage_group(group: list[bytes]) -> list[tuple[ParsedWorkbook, str | None]]:
